@@ -1,0 +1,170 @@
+/*
+ * store.h — where syncd keeps everything: the store interface.
+ *
+ * The daemon speaks only to this interface; each backend is one file
+ * (store_sqlite.c today; a PostgreSQL backend later). A store is opened
+ * from a URI: a plain path or "sqlite:PATH" selects SQLite.
+ *
+ * Guarantees every backend gives:
+ *  - syncd_store_ingest() is one transaction: either the whole batch with
+ *    its rollups and the kiosk's new high-water mark is durable when it
+ *    returns 0, or nothing of it is.
+ *  - (kiosk, seq) is unique: an event at or below the kiosk's high-water
+ *    mark is a no-op, so a resent batch changes nothing.
+ *  - rejected events are kept, with code and reason, in a dead-letter
+ *    table, and count towards the high-water mark.
+ *  - rollups (per local day × site × step × staff) change in the same
+ *    transaction as the events they summarise.
+ *
+ * All functions return 0 or a negative proto_errno_t code (PROTO_ESTORE for
+ * backend failures, PROTO_ENOTFOUND, PROTO_EINVAL); the last backend error
+ * text is available from syncd_store_errmsg().
+ */
+#ifndef SYNCD_STORE_H
+#define SYNCD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/protocol.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct syncd_store syncd_store_t;
+
+typedef enum {
+    SYNCD_SYNC_FULL = 0, /* fsync at every commit (default) */
+    SYNCD_SYNC_NORMAL,   /* WAL: durable against process crash only */
+    SYNCD_SYNC_OFF,      /* tests and benchmarks of the raw path only */
+} syncd_sync_mode_t;
+
+typedef struct {
+    syncd_sync_mode_t sync_mode;
+    int busy_timeout_ms; /* 0 = 5000 */
+} syncd_store_options_t;
+
+/* Opens (creating and migrating as needed). NULL on failure with a
+ * readable line in err. */
+syncd_store_t *syncd_store_open(const char *uri,
+                                const syncd_store_options_t *opt, char *err,
+                                size_t err_len);
+void syncd_store_destroy(syncd_store_t **self_p);
+const char *syncd_store_errmsg(const syncd_store_t *self);
+int syncd_store_schema_version(syncd_store_t *self);
+
+/* ---- Kiosks (the enrolment allow-list) */
+typedef struct {
+    char kiosk_id[PROTO_ID_MAX + 1];
+    char site_id[PROTO_ID_MAX + 1];
+    char public_key[41]; /* Z85 CURVE public key */
+    bool revoked;
+    int64_t enrolled_ms;
+    int64_t revoked_ms;
+    uint64_t acked_seq;      /* high-water mark */
+    int64_t last_seen_ms;    /* any message */
+    int64_t last_sync_ms;    /* last committed PUSH */
+    uint64_t last_seq;       /* as last reported by the kiosk */
+    uint64_t outbox_depth;   /* as last reported */
+    uint64_t oldest_unsent_s;
+    int64_t clock_skew_ms;   /* kiosk clock minus server clock */
+    uint64_t catalogue_version;
+    char app_version[PROTO_SHORT_MAX + 1];
+    uint64_t events;         /* accepted events */
+    uint64_t rejected;       /* dead letters */
+} syncd_kiosk_t;
+
+/* Enrols a kiosk (or re-enrols a revoked one with a new key). A public key
+ * already held by another kiosk gives PROTO_EINVAL. */
+int syncd_store_kiosk_enrol(syncd_store_t *self, const char *kiosk_id,
+                            const char *site_id, const char *public_key,
+                            int64_t now_ms);
+int syncd_store_kiosk_revoke(syncd_store_t *self, const char *kiosk_id,
+                             int64_t now_ms);
+int syncd_store_kiosk_get(syncd_store_t *self, const char *kiosk_id,
+                          syncd_kiosk_t *out);
+int syncd_store_kiosk_by_key(syncd_store_t *self, const char *public_key,
+                             syncd_kiosk_t *out);
+/* All kiosks ordered by id; caller frees *out with free(). */
+int syncd_store_kiosk_list(syncd_store_t *self, syncd_kiosk_t **out,
+                           size_t *n);
+/* Records what a HELLO or PING reported. */
+int syncd_store_kiosk_seen(syncd_store_t *self, const char *kiosk_id,
+                           int64_t now_ms, uint64_t last_seq,
+                           uint64_t outbox_depth, uint64_t oldest_unsent_s,
+                           int64_t clock_skew_ms, uint64_t catalogue_version,
+                           const char *app_version /* NULL = unchanged */);
+
+/* ---- Ingest */
+typedef struct {
+    const proto_event_t *event;
+    int32_t reject_code;   /* 0 = accept; else proto_reject_code_t */
+    const char *reason;    /* when rejected */
+    char day[11];          /* site-local "YYYY-MM-DD" of captured_ms */
+    double points;         /* points this event earns (0 if none) */
+} syncd_ingest_item_t;
+
+typedef struct {
+    uint64_t acked_seq;  /* new high-water mark */
+    uint32_t accepted;   /* newly stored */
+    uint32_t rejected;   /* newly dead-lettered */
+    uint32_t duplicates; /* at or below the old mark: ignored */
+} syncd_ingest_result_t;
+
+/* Stores one PUSH from kiosk_id (already authenticated, its site known)
+ * in one transaction. Items must be in increasing seq order. */
+int syncd_store_ingest(syncd_store_t *self, const char *kiosk_id,
+                       const char *site_id, const syncd_ingest_item_t *items,
+                       size_t n, int64_t now_ms, syncd_ingest_result_t *res);
+
+/* Does a suggestion exist (for vote validation)? 1 yes, 0 no, <0 error. */
+int syncd_store_suggestion_exists(syncd_store_t *self, const char *id);
+
+/* ---- Catalogue versions */
+/* Stores yaml as the next version; *version gets its number (1, 2, ...). */
+int syncd_store_catalogue_put(syncd_store_t *self, const char *yaml,
+                              size_t len, int64_t now_ms, uint64_t *version);
+/* The current version (0 and NULL when none). Caller frees *yaml. */
+int syncd_store_catalogue_current(syncd_store_t *self, uint64_t *version,
+                                  char **yaml, size_t *len);
+int syncd_store_catalogue_get(syncd_store_t *self, uint64_t version,
+                              char **yaml, size_t *len);
+
+/* ---- Feed: suggestion changes since a cursor (a change counter). Fills
+ * msg->u.feed (type set to PROTO_MSG_FEED); caller proto_msg_clear()s. */
+int syncd_store_feed(syncd_store_t *self, const char *site_id,
+                     uint64_t cursor, uint32_t max_items, proto_msg_t *msg);
+uint64_t syncd_store_feed_cursor(syncd_store_t *self, const char *site_id);
+
+/* ---- Export of raw events, for syncctl: each row as CSV or JSON lines
+ * written through the callback. since_ms/until_ms bound captured_ms
+ * (0 = open). */
+typedef enum { SYNCD_EXPORT_CSV, SYNCD_EXPORT_JSON } syncd_export_format_t;
+typedef int (*syncd_write_fn)(void *ctx, const char *data, size_t len);
+int syncd_store_export_events(syncd_store_t *self, syncd_export_format_t fmt,
+                              const char *site_id /* NULL = all */,
+                              int64_t since_ms, int64_t until_ms,
+                              syncd_write_fn write, void *ctx);
+
+/* ---- Counts, for status and tests */
+typedef struct {
+    uint64_t events;
+    uint64_t dead_letters;
+    uint64_t suggestions;
+    uint64_t votes;
+    uint64_t kiosks;
+} syncd_store_counts_t;
+int syncd_store_counts(syncd_store_t *self, syncd_store_counts_t *out);
+
+/* Recomputes every rollup from raw events and compares with the
+ * maintained ones: 0 when equal, PROTO_ERANGE with a description in
+ * why otherwise. Used by tests and `syncctl verify`. */
+int syncd_store_verify_rollups(syncd_store_t *self, char *why,
+                               size_t why_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
