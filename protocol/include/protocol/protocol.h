@@ -42,6 +42,8 @@ extern "C" {
 #define PROTO_MAX_FRAME (4u << 20)        /* kiosk socket frame */
 #define PROTO_MAX_ADMIN_FRAME (16u << 20) /* admin socket frame */
 #define PROTO_MAX_DEPTH 6                 /* container nesting */
+#define PROTO_MAX_KEYS 64                 /* keys in one body/event map */
+#define PROTO_MAX_OBJECTS (1u << 18)      /* msgpack objects in one frame */
 #define PROTO_ID_MAX 64                   /* any identifier */
 #define PROTO_KEY_MAX 32                  /* measure key, admin arg key, op */
 #define PROTO_SHORT_MAX 64                /* app version, status, dates */
@@ -327,13 +329,15 @@ typedef struct {
  * PROTO_ENOMEM. */
 int proto_encode(const proto_msg_t *msg, uint8_t **out, size_t *out_len);
 
-/* Decodes one message of len bytes, refusing frames over max_frame.
+/* Decodes one message of len bytes, refusing frames over max_frame
+ * (0 means PROTO_MAX_FRAME; use PROTO_MAX_ADMIN_FRAME on the admin socket).
  * On success fills *msg (caller calls proto_msg_clear). On failure *msg is
  * left clear, diag (may be NULL) says where, and a negative code returns. */
 int proto_decode(const uint8_t *buf, size_t len, size_t max_frame,
                  proto_msg_t *msg, proto_diag_t *diag);
 
-/* Frees a message's heap parts and zeroes it. Accepts NULL. */
+/* Frees a message's heap parts and zeroes it. Accepts NULL. A message
+ * built by hand must hold heap parts from proto_malloc/proto_strdup. */
 void proto_msg_clear(proto_msg_t *msg);
 
 /* Admin argument look-up: value or NULL. */
