@@ -1,0 +1,271 @@
+/*
+ * store.c — the store interface: picks a backend from the URI and forwards.
+ *
+ * The daemon and syncctl's server side call syncd_store_*() without knowing
+ * which database sits behind it. This file is the only place that knows the
+ * URI forms ("PATH" and "sqlite:PATH" select SQLite; "postgres://..." is
+ * reserved for the PostgreSQL backend of a later issue) and the one place
+ * that checks arguments, so every backend can rely on non-NULL pointers and
+ * identifiers within their protocol bounds.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_backend.h"
+
+/* An identifier the protocol could carry: present and within its bound. */
+static bool id_ok(const char *s)
+{
+    return s != NULL && s[0] != '\0' && strlen(s) <= PROTO_ID_MAX;
+}
+
+void syncd_store_set_error(syncd_store_t *self, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(self->errmsg, sizeof self->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+/* Refuses a call whose arguments no backend could use, saying which. */
+static int bad_args(syncd_store_t *self, const char *op, const char *what)
+{
+    if (self != NULL)
+        syncd_store_set_error(self, "%s: %s", op, what);
+    return PROTO_EINVAL;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+syncd_store_t *syncd_store_open(const char *uri,
+                                const syncd_store_options_t *opt, char *err,
+                                size_t err_len)
+{
+    static const syncd_store_options_t defaults = {SYNCD_SYNC_FULL, 0};
+    char dummy[8];
+
+    if (err == NULL || err_len == 0) {
+        err = dummy;
+        err_len = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (uri == NULL || uri[0] == '\0') {
+        snprintf(err, err_len,
+                 "no store given; pass a path such as DIR/stepwise.db or "
+                 "sqlite:DIR/stepwise.db");
+        return NULL;
+    }
+    if (opt == NULL)
+        opt = &defaults;
+    if (starts_with(uri, "postgres://") || starts_with(uri, "postgresql://") ||
+        starts_with(uri, "postgres:")) {
+        snprintf(err, err_len,
+                 "store \"%s\": this syncd has no PostgreSQL backend; use "
+                 "an SQLite store (a path or sqlite:PATH)",
+                 uri);
+        return NULL;
+    }
+    if (starts_with(uri, "sqlite:"))
+        uri += strlen("sqlite:");
+    if (uri[0] == '\0') {
+        snprintf(err, err_len,
+                 "store URI \"sqlite:\" names no file; write "
+                 "sqlite:DIR/stepwise.db");
+        return NULL;
+    }
+    return syncd_store_sqlite_open(uri, opt, err, err_len);
+}
+
+void syncd_store_destroy(syncd_store_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    (*self_p)->ops->destroy(*self_p);
+    *self_p = NULL;
+}
+
+const char *syncd_store_errmsg(const syncd_store_t *self)
+{
+    if (self == NULL)
+        return "no store (NULL)";
+    return self->errmsg;
+}
+
+int syncd_store_schema_version(syncd_store_t *self)
+{
+    if (self == NULL)
+        return PROTO_EINVAL;
+    return self->ops->schema_version(self);
+}
+
+int syncd_store_kiosk_enrol(syncd_store_t *self, const char *kiosk_id,
+                            const char *site_id, const char *public_key,
+                            int64_t now_ms)
+{
+    if (self == NULL)
+        return PROTO_EINVAL;
+    if (!id_ok(kiosk_id) || !id_ok(site_id))
+        return bad_args(self, "enrol",
+                        "kiosk id and site id must be 1 to 64 bytes; "
+                        "check the enrol request");
+    if (public_key == NULL || strlen(public_key) != 40)
+        return bad_args(self, "enrol",
+                        "a CURVE public key is 40 Z85 characters; pass the "
+                        "kiosk's .pub file made by syncctl keygen kiosk");
+    return self->ops->kiosk_enrol(self, kiosk_id, site_id, public_key, now_ms);
+}
+
+int syncd_store_kiosk_revoke(syncd_store_t *self, const char *kiosk_id,
+                             int64_t now_ms)
+{
+    if (self == NULL)
+        return PROTO_EINVAL;
+    if (!id_ok(kiosk_id))
+        return bad_args(self, "revoke", "kiosk id must be 1 to 64 bytes");
+    return self->ops->kiosk_revoke(self, kiosk_id, now_ms);
+}
+
+int syncd_store_kiosk_get(syncd_store_t *self, const char *kiosk_id,
+                          syncd_kiosk_t *out)
+{
+    if (self == NULL || kiosk_id == NULL || out == NULL)
+        return PROTO_EINVAL;
+    return self->ops->kiosk_get(self, kiosk_id, out);
+}
+
+int syncd_store_kiosk_by_key(syncd_store_t *self, const char *public_key,
+                             syncd_kiosk_t *out)
+{
+    if (self == NULL || public_key == NULL || out == NULL)
+        return PROTO_EINVAL;
+    return self->ops->kiosk_by_key(self, public_key, out);
+}
+
+int syncd_store_kiosk_list(syncd_store_t *self, syncd_kiosk_t **out, size_t *n)
+{
+    if (self == NULL || out == NULL || n == NULL)
+        return PROTO_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return self->ops->kiosk_list(self, out, n);
+}
+
+int syncd_store_kiosk_seen(syncd_store_t *self, const char *kiosk_id,
+                           int64_t now_ms, uint64_t last_seq,
+                           uint64_t outbox_depth, uint64_t oldest_unsent_s,
+                           int64_t clock_skew_ms, uint64_t catalogue_version,
+                           const char *app_version)
+{
+    if (self == NULL || kiosk_id == NULL)
+        return PROTO_EINVAL;
+    if (app_version != NULL && strlen(app_version) > PROTO_SHORT_MAX)
+        return bad_args(self, "kiosk seen", "app version is over 64 bytes");
+    return self->ops->kiosk_seen(self, kiosk_id, now_ms, last_seq, outbox_depth,
+                                 oldest_unsent_s, clock_skew_ms,
+                                 catalogue_version, app_version);
+}
+
+int syncd_store_ingest(syncd_store_t *self, const char *kiosk_id,
+                       const char *site_id, const syncd_ingest_item_t *items,
+                       size_t n, int64_t now_ms, syncd_ingest_result_t *res)
+{
+    if (self == NULL || res == NULL || (items == NULL && n > 0))
+        return PROTO_EINVAL;
+    if (!id_ok(kiosk_id) || !id_ok(site_id))
+        return bad_args(self, "ingest",
+                        "kiosk id and site id must be 1 to 64 bytes");
+    memset(res, 0, sizeof *res);
+    return self->ops->ingest(self, kiosk_id, site_id, items, n, now_ms, res);
+}
+
+int syncd_store_suggestion_exists(syncd_store_t *self, const char *id)
+{
+    if (self == NULL || id == NULL)
+        return PROTO_EINVAL;
+    return self->ops->suggestion_exists(self, id);
+}
+
+int syncd_store_catalogue_put(syncd_store_t *self, const char *yaml, size_t len,
+                              int64_t now_ms, uint64_t *version)
+{
+    if (self == NULL || yaml == NULL || version == NULL)
+        return PROTO_EINVAL;
+    return self->ops->catalogue_put(self, yaml, len, now_ms, version);
+}
+
+int syncd_store_catalogue_current(syncd_store_t *self, uint64_t *version,
+                                  char **yaml, size_t *len)
+{
+    if (self == NULL || version == NULL || yaml == NULL || len == NULL)
+        return PROTO_EINVAL;
+    *version = 0;
+    *yaml = NULL;
+    *len = 0;
+    return self->ops->catalogue_current(self, version, yaml, len);
+}
+
+int syncd_store_catalogue_get(syncd_store_t *self, uint64_t version,
+                              char **yaml, size_t *len)
+{
+    if (self == NULL || yaml == NULL || len == NULL)
+        return PROTO_EINVAL;
+    *yaml = NULL;
+    *len = 0;
+    return self->ops->catalogue_get(self, version, yaml, len);
+}
+
+int syncd_store_feed(syncd_store_t *self, const char *site_id, uint64_t cursor,
+                     uint32_t max_items, proto_msg_t *msg)
+{
+    if (self == NULL || site_id == NULL || msg == NULL)
+        return PROTO_EINVAL;
+    if (max_items == 0 || max_items > PROTO_MAX_FEED)
+        max_items = PROTO_MAX_FEED;
+    return self->ops->feed(self, site_id, cursor, max_items, msg);
+}
+
+uint64_t syncd_store_feed_cursor(syncd_store_t *self, const char *site_id)
+{
+    if (self == NULL || site_id == NULL)
+        return 0;
+    return self->ops->feed_cursor(self, site_id);
+}
+
+int syncd_store_export_events(syncd_store_t *self, syncd_export_format_t fmt,
+                              const char *site_id, int64_t since_ms,
+                              int64_t until_ms, syncd_write_fn write, void *ctx)
+{
+    if (self == NULL || write == NULL)
+        return PROTO_EINVAL;
+    if (fmt != SYNCD_EXPORT_CSV && fmt != SYNCD_EXPORT_JSON)
+        return bad_args(self, "export", "format must be csv or json");
+    return self->ops->export_events(self, fmt, site_id, since_ms, until_ms,
+                                    write, ctx);
+}
+
+int syncd_store_counts(syncd_store_t *self, syncd_store_counts_t *out)
+{
+    if (self == NULL || out == NULL)
+        return PROTO_EINVAL;
+    memset(out, 0, sizeof *out);
+    return self->ops->counts(self, out);
+}
+
+int syncd_store_verify_rollups(syncd_store_t *self, char *why, size_t why_len)
+{
+    char dummy[8];
+
+    if (self == NULL)
+        return PROTO_EINVAL;
+    if (why == NULL || why_len == 0) {
+        why = dummy;
+        why_len = sizeof dummy;
+    }
+    why[0] = '\0';
+    return self->ops->verify_rollups(self, why, why_len);
+}

@@ -1,0 +1,2195 @@
+/*
+ * store_sqlite.c — the SQLite backend of the store interface (store.h).
+ *
+ * syncd keeps everything in one SQLite file: the enrolment allow-list, every
+ * event a kiosk ever pushed (exactly once), the events it refused, the
+ * suggestions with their votes, the catalogue versions, and the rollups the
+ * weekly agenda is built from. The daemon is single-threaded, so the
+ * connection is opened NOMUTEX; WAL lets online backups (sqlite3 .backup,
+ * VACUUM INTO) and integrity checks run beside ingest; synchronous=FULL
+ * (default) makes a returned COMMIT durable, which is what lets the daemon
+ * ACK right after it.
+ *
+ * Schema (migration 1; later migrations append to `migrations` below and
+ * run in order, one transaction each, recorded in schema_version):
+ *
+ *   schema_version(version)           one row: the migrations applied
+ *   meta(key PK, value)               'change_counter': the feed's clock
+ *   kiosks(kiosk_id PK, site_id, public_key UNIQUE, revoked, enrolled_ms,
+ *          revoked_ms, acked_seq, last_seen_ms, last_sync_ms, last_seq,
+ *          outbox_depth, oldest_unsent_s, clock_skew_ms, catalogue_version,
+ *          app_version, events, rejected)
+ *       acked_seq is the kiosk's high-water mark: every seq at or below it
+ *       is stored (as an event or a dead letter) and is never stored again.
+ *   events(kiosk_id, seq, type, site_id, staff_id, step_id, process_id,
+ *          catalogue_version, captured_ms, received_ms, boot_id, mono_ms,
+ *          day, quality, score, vote, suggestion_id, measures, note, kind,
+ *          anonymous, title, body, points, PK(kiosk_id, seq))
+ *       One flat row per accepted event; fields a type does not use are ''
+ *       (identifiers) or NULL (numbers, texts). measures is a JSON object
+ *       text with the keys in the order the kiosk sent them. An anonymous
+ *       suggestion's staff_id is '' here and everywhere else: the store
+ *       never keeps who wrote it. kiosk_id is the authenticated kiosk, not
+ *       the one the payload claims.
+ *   dead_letters(kiosk_id, seq, type, site_id, code, reason, captured_ms,
+ *          received_ms, payload, PK(kiosk_id, seq))
+ *       Refused events with the rejection code and reason; payload is the
+ *       event as the kiosk sent it, as JSON (so it can be inspected and
+ *       replayed by hand after a fix).
+ *   rollup_day(site_id, day, step_id, staff_id, checkins, quality_sum,
+ *          quality_n, points, ratings_n, ratings_sum, PK(all four keys))
+ *       Check-ins and customer ratings per site-local day, step and staff;
+ *       a rating given without a step uses step_id ''. points sums the
+ *       points of those check-ins and ratings (the only events that earn
+ *       points today; a type that earns them later must be added both here
+ *       and in verify_rollups).
+ *   rollup_measure(site_id, day, step_id, staff_id, measure, total, PK)
+ *       Sum of each measure of the check-ins above.
+ *   suggestions(id PK "<kiosk_id>:<seq>", site_id, kiosk_id, seq, kind,
+ *          status, title, body, process_id, step_id, author_id, anonymous,
+ *          votes, owner_id, due, feedback, merged_into, created_ms,
+ *          updated_ms, change_id)  + index (site_id, change_id)
+ *   votes(suggestion_id → suggestions, staff_id, created_ms, PK(both))
+ *       One row per staff member supporting a suggestion; suggestions.votes
+ *       is its count, kept in step by ingest.
+ *   catalogue_versions(version PK, yaml, published_ms)
+ *
+ * Why rollups live beside the events, in the same file and the same
+ * transaction: the agenda must never rescan raw events (a branch produces
+ * hundreds of thousands a year), yet every number in it must be traceable
+ * to check-ins. Updating rollups in the ingest transaction means they can
+ * never disagree with the events after a crash or a retried batch, and
+ * keeping the events means syncd_store_verify_rollups() can recompute the
+ * rollups at any time and prove it.
+ *
+ * The feed: every change to a suggestion (creation, a vote added or
+ * withdrawn, later a decision) takes the next value of the global
+ * change_counter as its change_id. A kiosk's cursor is the last change_id
+ * it has seen; the feed returns its site's suggestions with a larger one.
+ *
+ * Statements are prepared once at open and kept in the store object; every
+ * public operation resets all of them before it returns, so none of them
+ * holds a read snapshot between calls (which would stop WAL checkpoints).
+ * SQL text is constant; every value goes through a bound parameter.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store_backend.h"
+
+/* ---- Migrations: append only; never edit one that has shipped. */
+static const char *const migrations[] = {
+    /* 1: the initial schema */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value NOT NULL);"
+    "INSERT INTO meta(key, value) VALUES ('change_counter', 0);"
+    "CREATE TABLE kiosks ("
+    "  kiosk_id TEXT PRIMARY KEY,"
+    "  site_id TEXT NOT NULL,"
+    "  public_key TEXT NOT NULL UNIQUE,"
+    "  revoked INTEGER NOT NULL DEFAULT 0,"
+    "  enrolled_ms INTEGER NOT NULL,"
+    "  revoked_ms INTEGER NOT NULL DEFAULT 0,"
+    "  acked_seq INTEGER NOT NULL DEFAULT 0,"
+    "  last_seen_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_sync_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_seq INTEGER NOT NULL DEFAULT 0,"
+    "  outbox_depth INTEGER NOT NULL DEFAULT 0,"
+    "  oldest_unsent_s INTEGER NOT NULL DEFAULT 0,"
+    "  clock_skew_ms INTEGER NOT NULL DEFAULT 0,"
+    "  catalogue_version INTEGER NOT NULL DEFAULT 0,"
+    "  app_version TEXT NOT NULL DEFAULT '',"
+    "  events INTEGER NOT NULL DEFAULT 0,"
+    "  rejected INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE events ("
+    "  kiosk_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  site_id TEXT NOT NULL,"
+    "  staff_id TEXT NOT NULL DEFAULT '',"
+    "  step_id TEXT NOT NULL DEFAULT '',"
+    "  process_id TEXT NOT NULL DEFAULT '',"
+    "  catalogue_version INTEGER,"
+    "  captured_ms INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  boot_id INTEGER,"
+    "  mono_ms INTEGER,"
+    "  day TEXT NOT NULL,"
+    "  quality INTEGER,"
+    "  score INTEGER,"
+    "  vote INTEGER,"
+    "  suggestion_id TEXT NOT NULL DEFAULT '',"
+    "  measures TEXT,"
+    "  note TEXT,"
+    "  kind TEXT,"
+    "  anonymous INTEGER,"
+    "  title TEXT,"
+    "  body TEXT,"
+    "  points REAL NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (kiosk_id, seq));"
+    "CREATE INDEX events_site_day ON events(site_id, day);"
+    "CREATE TABLE dead_letters ("
+    "  kiosk_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  site_id TEXT NOT NULL,"
+    "  code INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  captured_ms INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  PRIMARY KEY (kiosk_id, seq));"
+    "CREATE TABLE rollup_day ("
+    "  site_id TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  step_id TEXT NOT NULL,"
+    "  staff_id TEXT NOT NULL,"
+    "  checkins INTEGER NOT NULL DEFAULT 0,"
+    "  quality_sum INTEGER NOT NULL DEFAULT 0,"
+    "  quality_n INTEGER NOT NULL DEFAULT 0,"
+    "  points REAL NOT NULL DEFAULT 0,"
+    "  ratings_n INTEGER NOT NULL DEFAULT 0,"
+    "  ratings_sum INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (site_id, day, step_id, staff_id)) WITHOUT ROWID;"
+    "CREATE TABLE rollup_measure ("
+    "  site_id TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  step_id TEXT NOT NULL,"
+    "  staff_id TEXT NOT NULL,"
+    "  measure TEXT NOT NULL,"
+    "  total REAL NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (site_id, day, step_id, staff_id, measure)) WITHOUT ROWID;"
+    "CREATE TABLE suggestions ("
+    "  id TEXT PRIMARY KEY,"
+    "  site_id TEXT NOT NULL,"
+    "  kiosk_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'new',"
+    "  title TEXT NOT NULL,"
+    "  body TEXT,"
+    "  process_id TEXT NOT NULL DEFAULT '',"
+    "  step_id TEXT NOT NULL DEFAULT '',"
+    "  author_id TEXT NOT NULL DEFAULT '',"
+    "  anonymous INTEGER NOT NULL DEFAULT 0,"
+    "  votes INTEGER NOT NULL DEFAULT 0,"
+    "  owner_id TEXT NOT NULL DEFAULT '',"
+    "  due TEXT NOT NULL DEFAULT '',"
+    "  feedback TEXT,"
+    "  merged_into TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  change_id INTEGER NOT NULL);"
+    "CREATE INDEX suggestions_feed ON suggestions(site_id, change_id);"
+    "CREATE TABLE votes ("
+    "  suggestion_id TEXT NOT NULL REFERENCES suggestions(id),"
+    "  staff_id TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (suggestion_id, staff_id)) WITHOUT ROWID;"
+    "CREATE TABLE catalogue_versions ("
+    "  version INTEGER PRIMARY KEY,"
+    "  yaml TEXT NOT NULL,"
+    "  published_ms INTEGER NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ---- Cached statements: one per thing the store does, with the label
+ *      that error messages name ("ingest: INSERT events: ..."). */
+typedef enum {
+    ST_BEGIN,
+    ST_BEGIN_READ,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SCHEMA_VERSION,
+    ST_KIOSK_GET,
+    ST_KIOSK_BY_KEY,
+    ST_KIOSK_LIST,
+    ST_KIOSK_KEY_OWNER,
+    ST_KIOSK_ENROL,
+    ST_KIOSK_REVOKE,
+    ST_KIOSK_SEEN,
+    ST_KIOSK_MARK,
+    ST_KIOSK_SYNCED,
+    ST_EVENT_INSERT,
+    ST_DEAD_INSERT,
+    ST_ROLLUP_DAY,
+    ST_ROLLUP_MEASURE,
+    ST_CHANGE_NEXT,
+    ST_SUGGESTION_INSERT,
+    ST_SUGGESTION_EXISTS,
+    ST_SUGGESTION_VOTED,
+    ST_VOTE_ADD,
+    ST_VOTE_REMOVE,
+    ST_CATALOGUE_PUT,
+    ST_CATALOGUE_CURRENT,
+    ST_CATALOGUE_GET,
+    ST_FEED,
+    ST_FEED_CURSOR,
+    ST_EXPORT,
+    ST_COUNTS,
+    ST_COUNT_ /* number of statements */
+} stmt_id_t;
+
+#define KIOSK_COLUMNS                                                          \
+    "kiosk_id, site_id, public_key, revoked, enrolled_ms, revoked_ms, "        \
+    "acked_seq, last_seen_ms, last_sync_ms, last_seq, outbox_depth, "          \
+    "oldest_unsent_s, clock_skew_ms, catalogue_version, app_version, events, " \
+    "rejected"
+
+static const struct {
+    const char *label;
+    const char *sql;
+} stmt_defs[ST_COUNT_] = {
+    [ST_BEGIN] = {"BEGIN", "BEGIN IMMEDIATE"},
+    [ST_BEGIN_READ] = {"BEGIN", "BEGIN DEFERRED"},
+    [ST_COMMIT] = {"COMMIT", "COMMIT"},
+    [ST_ROLLBACK] = {"ROLLBACK", "ROLLBACK"},
+    [ST_SCHEMA_VERSION] = {"SELECT schema_version",
+                           "SELECT version FROM schema_version"},
+    [ST_KIOSK_GET] = {"SELECT kiosks", "SELECT " KIOSK_COLUMNS
+                                       " FROM kiosks WHERE kiosk_id = ?1"},
+    [ST_KIOSK_BY_KEY] = {"SELECT kiosks by key",
+                         "SELECT " KIOSK_COLUMNS
+                         " FROM kiosks WHERE public_key = ?1"},
+    [ST_KIOSK_LIST] = {"SELECT kiosks", "SELECT " KIOSK_COLUMNS
+                                        " FROM kiosks ORDER BY kiosk_id"},
+    [ST_KIOSK_KEY_OWNER] = {"SELECT kiosks by key",
+                            "SELECT kiosk_id FROM kiosks"
+                            " WHERE public_key = ?1 AND kiosk_id <> ?2"},
+    [ST_KIOSK_ENROL] = {"INSERT kiosks",
+                        "INSERT INTO kiosks(kiosk_id, site_id, public_key,"
+                        " enrolled_ms) VALUES (?1, ?2, ?3, ?4)"
+                        " ON CONFLICT(kiosk_id) DO UPDATE SET"
+                        " site_id = excluded.site_id,"
+                        " public_key = excluded.public_key,"
+                        " enrolled_ms = excluded.enrolled_ms,"
+                        " revoked = 0, revoked_ms = 0"},
+    [ST_KIOSK_REVOKE] = {"UPDATE kiosks",
+                         "UPDATE kiosks SET revoked = 1, revoked_ms ="
+                         " CASE WHEN revoked THEN revoked_ms ELSE ?2 END"
+                         " WHERE kiosk_id = ?1"},
+    [ST_KIOSK_SEEN] = {"UPDATE kiosks",
+                       "UPDATE kiosks SET last_seen_ms = ?2, last_seq = ?3,"
+                       " outbox_depth = ?4, oldest_unsent_s = ?5,"
+                       " clock_skew_ms = ?6, catalogue_version = ?7,"
+                       " app_version = COALESCE(?8, app_version)"
+                       " WHERE kiosk_id = ?1"},
+    [ST_KIOSK_MARK] = {"SELECT kiosks", "SELECT acked_seq, revoked FROM kiosks"
+                                        " WHERE kiosk_id = ?1"},
+    [ST_KIOSK_SYNCED] = {"UPDATE kiosks",
+                         "UPDATE kiosks SET acked_seq = ?2, last_sync_ms = ?3,"
+                         " last_seen_ms = MAX(last_seen_ms, ?3),"
+                         " events = events + ?4, rejected = rejected + ?5"
+                         " WHERE kiosk_id = ?1"},
+    [ST_EVENT_INSERT] = {"INSERT events",
+                         "INSERT INTO events(kiosk_id, seq, type, site_id,"
+                         " staff_id, step_id, process_id, catalogue_version,"
+                         " captured_ms, received_ms, boot_id, mono_ms, day,"
+                         " quality, score, vote, suggestion_id, measures,"
+                         " note, kind, anonymous, title, body, points)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                         " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+                         " ?21, ?22, ?23, ?24)"},
+    [ST_DEAD_INSERT] = {"INSERT dead_letters",
+                        "INSERT INTO dead_letters(kiosk_id, seq, type, site_id,"
+                        " code, reason, captured_ms, received_ms, payload)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+    [ST_ROLLUP_DAY] = {"UPSERT rollup_day",
+                       "INSERT INTO rollup_day(site_id, day, step_id, staff_id,"
+                       " checkins, quality_sum, quality_n, points, ratings_n,"
+                       " ratings_sum)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                       " ON CONFLICT(site_id, day, step_id, staff_id)"
+                       " DO UPDATE SET"
+                       " checkins = checkins + excluded.checkins,"
+                       " quality_sum = quality_sum + excluded.quality_sum,"
+                       " quality_n = quality_n + excluded.quality_n,"
+                       " points = points + excluded.points,"
+                       " ratings_n = ratings_n + excluded.ratings_n,"
+                       " ratings_sum = ratings_sum + excluded.ratings_sum"},
+    [ST_ROLLUP_MEASURE] = {"UPSERT rollup_measure",
+                           "INSERT INTO rollup_measure(site_id, day, step_id,"
+                           " staff_id, measure, total)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                           " ON CONFLICT(site_id, day, step_id, staff_id,"
+                           " measure) DO UPDATE SET"
+                           " total = total + excluded.total"},
+    [ST_CHANGE_NEXT] = {"UPDATE meta change_counter",
+                        "UPDATE meta SET value = value + 1"
+                        " WHERE key = 'change_counter' RETURNING value"},
+    [ST_SUGGESTION_INSERT] = {"INSERT suggestions",
+                              "INSERT INTO suggestions(id, site_id, kiosk_id,"
+                              " seq, kind, title, body, process_id, step_id,"
+                              " author_id, anonymous, created_ms, updated_ms,"
+                              " change_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                              " ?8, ?9, ?10, ?11, ?12, ?13, ?14)"},
+    [ST_SUGGESTION_EXISTS] = {"SELECT suggestions",
+                              "SELECT 1 FROM suggestions WHERE id = ?1"},
+    [ST_SUGGESTION_VOTED] = {"UPDATE suggestions",
+                             "UPDATE suggestions SET votes = votes + ?2,"
+                             " updated_ms = ?3, change_id = ?4 WHERE id = ?1"},
+    [ST_VOTE_ADD] = {"INSERT votes",
+                     "INSERT INTO votes(suggestion_id, staff_id, created_ms)"
+                     " VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT(suggestion_id, staff_id) DO NOTHING"},
+    [ST_VOTE_REMOVE] = {"DELETE votes",
+                        "DELETE FROM votes"
+                        " WHERE suggestion_id = ?1 AND staff_id = ?2"},
+    [ST_CATALOGUE_PUT] = {"INSERT catalogue_versions",
+                          "INSERT INTO catalogue_versions(version, yaml,"
+                          " published_ms)"
+                          " SELECT COALESCE(MAX(version), 0) + 1, ?1, ?2"
+                          " FROM catalogue_versions RETURNING version"},
+    [ST_CATALOGUE_CURRENT] = {"SELECT catalogue_versions",
+                              "SELECT version, yaml FROM catalogue_versions"
+                              " ORDER BY version DESC LIMIT 1"},
+    [ST_CATALOGUE_GET] = {"SELECT catalogue_versions",
+                          "SELECT version, yaml FROM catalogue_versions"
+                          " WHERE version = ?1"},
+    [ST_FEED] = {"SELECT suggestions",
+                 "SELECT id, kind, status, title, body, process_id, step_id,"
+                 " author_id, votes, owner_id, due, feedback, merged_into,"
+                 " created_ms, updated_ms, change_id FROM suggestions"
+                 " WHERE site_id = ?1 AND change_id > ?2"
+                 " ORDER BY change_id LIMIT ?3"},
+    [ST_FEED_CURSOR] = {"SELECT suggestions",
+                        "SELECT COALESCE(MAX(change_id), 0) FROM suggestions"
+                        " WHERE site_id = ?1"},
+    [ST_EXPORT] = {"SELECT events",
+                   "SELECT kiosk_id, seq, type, site_id, staff_id, step_id,"
+                   " process_id, catalogue_version, captured_ms, received_ms,"
+                   " day, quality, score, vote, suggestion_id, measures, note,"
+                   " points, kind, anonymous, title, body FROM events"
+                   " WHERE (?1 IS NULL OR site_id = ?1)"
+                   " AND (?2 = 0 OR captured_ms >= ?2)"
+                   " AND (?3 = 0 OR captured_ms < ?3)"
+                   " ORDER BY kiosk_id, seq"},
+    [ST_COUNTS] = {"SELECT counts", "SELECT (SELECT COUNT(*) FROM events),"
+                                    " (SELECT COUNT(*) FROM dead_letters),"
+                                    " (SELECT COUNT(*) FROM suggestions),"
+                                    " (SELECT COUNT(*) FROM votes),"
+                                    " (SELECT COUNT(*) FROM kiosks)"},
+};
+
+typedef struct {
+    syncd_store_t base; /* first: store.c sees only this */
+    sqlite3 *db;
+    char *path;
+    const char *op; /* the public operation running, for error messages */
+    sqlite3_stmt *st[ST_COUNT_];
+} sqlite_store_t;
+
+static sqlite_store_t *impl(syncd_store_t *self)
+{
+    return (sqlite_store_t *)self;
+}
+
+/* ---- Errors */
+
+/* Records "op: what" as the last error and returns code. */
+static int fail(sqlite_store_t *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(sqlite_store_t *s, int code, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    syncd_store_set_error(&s->base, "%s: %s", s->op, what);
+    return code;
+}
+
+/* Records "op: label: SQLite's text" and returns PROTO_ESTORE. */
+static int db_fail(sqlite_store_t *s, const char *label)
+{
+    return fail(s, PROTO_ESTORE, "%s: %s", label, sqlite3_errmsg(s->db));
+}
+
+/* Every public operation ends here: no statement keeps a snapshot open.
+ * sqlite3_reset() only repeats the error of a step already reported, so its
+ * result carries nothing new. */
+static int end_op(sqlite_store_t *s, int rc)
+{
+    for (int i = 0; i < ST_COUNT_; i++)
+        if (s->st[i] != NULL)
+            (void)sqlite3_reset(s->st[i]);
+    return rc;
+}
+
+/* ---- One use of a cached statement: binds with a sticky error, so a
+ *      caller binds everything and checks once when it steps. */
+typedef struct {
+    sqlite_store_t *s;
+    stmt_id_t id;
+    sqlite3_stmt *st;
+    int rc; /* 0 or the first failure */
+} call_t;
+
+static call_t call(sqlite_store_t *s, stmt_id_t id)
+{
+    call_t c = {s, id, s->st[id], 0};
+
+    /* Both only repeat earlier errors or cannot fail on a valid handle. */
+    (void)sqlite3_reset(c.st);
+    (void)sqlite3_clear_bindings(c.st);
+    return c;
+}
+
+static void bound(call_t *c, int rc)
+{
+    if (rc != SQLITE_OK && c->rc == 0)
+        c->rc = db_fail(c->s, stmt_defs[c->id].label);
+}
+
+/* Text, or NULL for SQL NULL. The text must outlive the step. */
+static void b_text(call_t *c, int i, const char *v)
+{
+    bound(c, v ? sqlite3_bind_text(c->st, i, v, -1, SQLITE_STATIC)
+               : sqlite3_bind_null(c->st, i));
+}
+
+static void b_textn(call_t *c, int i, const char *v, size_t len)
+{
+    bound(c, sqlite3_bind_text64(c->st, i, v, len, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+static void b_i64(call_t *c, int i, int64_t v)
+{
+    bound(c, sqlite3_bind_int64(c->st, i, v));
+}
+
+/* uint64 values are stored bit for bit in SQLite's signed integers. */
+static void b_u64(call_t *c, int i, uint64_t v)
+{
+    b_i64(c, i, (int64_t)v);
+}
+
+static void b_double(call_t *c, int i, double v)
+{
+    bound(c, sqlite3_bind_double(c->st, i, v));
+}
+
+/* 1 = a row is ready, 0 = done, <0 = error (reported). */
+static int step(call_t *c)
+{
+    int rc;
+
+    if (c->rc != 0)
+        return c->rc;
+    rc = sqlite3_step(c->st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    c->rc = db_fail(c->s, stmt_defs[c->id].label);
+    return c->rc;
+}
+
+/* Runs a statement that returns no rows: 0 or <0. */
+static int run(call_t *c)
+{
+    int rc = step(c);
+
+    return rc > 0 ? 0 : rc;
+}
+
+static int64_t col_i64(call_t *c, int i)
+{
+    return sqlite3_column_int64(c->st, i);
+}
+
+static uint64_t col_u64(call_t *c, int i)
+{
+    return (uint64_t)sqlite3_column_int64(c->st, i);
+}
+
+/* Column text, "" for NULL. Valid until the next step or reset. */
+static const char *col_text(call_t *c, int i)
+{
+    const unsigned char *t = sqlite3_column_text(c->st, i);
+
+    return t ? (const char *)t : "";
+}
+
+/* Copies a column into a fixed field. Identifiers are bounded at ingest,
+ * so truncation only guards against a file edited by hand. */
+static void col_copy(call_t *c, int i, char *dst, size_t size)
+{
+    snprintf(dst, size, "%s", col_text(c, i));
+}
+
+/* ---- Transactions */
+
+static int begin(sqlite_store_t *s, stmt_id_t which)
+{
+    call_t c = call(s, which);
+
+    return run(&c);
+}
+
+static int commit(sqlite_store_t *s)
+{
+    call_t c = call(s, ST_COMMIT);
+
+    return run(&c);
+}
+
+/* Undoes a transaction that failed. SQLite rolls back by itself on some
+ * errors (SQLITE_FULL, IOERR, NOMEM, a RAISE(ROLLBACK)); then there is
+ * nothing left to undo. The error already recorded is the one that
+ * matters, so a failing ROLLBACK is appended to it. */
+static void rollback(sqlite_store_t *s)
+{
+    char first[SYNCD_STORE_ERRMSG_MAX];
+    call_t c;
+
+    if (sqlite3_get_autocommit(s->db))
+        return;
+    end_op(s, 0); /* pending statements must not hold the transaction */
+    snprintf(first, sizeof first, "%s", s->base.errmsg);
+    c = call(s, ST_ROLLBACK);
+    if (run(&c) < 0)
+        syncd_store_set_error(&s->base, "%s (and ROLLBACK failed: %s)", first,
+                              sqlite3_errmsg(s->db));
+    else
+        syncd_store_set_error(&s->base, "%s", first);
+}
+
+/* ---- Text building: a growable buffer with a sticky out-of-memory flag,
+ *      and the JSON, CSV and number forms the store writes. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} buf_t;
+
+static void buf_add(buf_t *b, const char *d, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        char *p;
+
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_str(buf_t *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+static void buf_fmt(buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void buf_fmt(buf_t *b, const char *fmt, ...)
+{
+    char tmp[128];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        b->oom = true; /* only short numeric forms come through here */
+        return;
+    }
+    buf_add(b, tmp, (size_t)n);
+}
+
+static void buf_reset(buf_t *b)
+{
+    b->len = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+static void buf_free(buf_t *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* The shortest decimal form that reads back as the same double: integral
+ * values without a fraction ("35"), others with up to 17 digits ("0.1",
+ * "2.5"). Values are finite (ingest refuses others). */
+static void fmt_number(char *out, size_t size, double v)
+{
+    if (v == 0) {
+        snprintf(out, size, "0"); /* also for -0 */
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, size, "%.0f", v);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, size, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+static void buf_number(buf_t *b, double v)
+{
+    char tmp[40];
+
+    fmt_number(tmp, sizeof tmp, v);
+    buf_str(b, tmp);
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped;
+ * other bytes (UTF-8 included) kept as they are. */
+static void buf_json_str(buf_t *b, const char *s)
+{
+    const char *run_start = s;
+
+    buf_add(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        const char *esc = NULL;
+        char u[8];
+
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        buf_add(b, run_start, (size_t)(s - run_start));
+        switch (ch) {
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        default:
+            snprintf(u, sizeof u, "\\u%04x", ch);
+            esc = u;
+        }
+        buf_str(b, esc);
+        run_start = s + 1;
+    }
+    buf_add(b, run_start, (size_t)(s - run_start));
+    buf_add(b, "\"", 1);
+}
+
+/* A CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF,
+ * with quotes doubled. */
+static void buf_csv_str(buf_t *b, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        buf_str(b, s);
+        return;
+    }
+    buf_add(b, "\"", 1);
+    for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1) {
+        buf_add(b, s, (size_t)(q - s));
+        buf_add(b, "\"\"", 2);
+    }
+    buf_str(b, s);
+    buf_add(b, "\"", 1);
+}
+
+/* "2026-11-23T01:59:00.000Z" for ms since the epoch. */
+static void buf_utc(buf_t *b, int64_t ms)
+{
+    int64_t secs = ms / 1000, frac = ms % 1000;
+    time_t t;
+    struct tm tm;
+    char tmp[64];
+
+    if (frac < 0) { /* floor, for instants before 1970 */
+        frac += 1000;
+        secs -= 1;
+    }
+    t = (time_t)secs;
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+        buf_fmt(b, "%" PRId64, ms); /* out of calendar range: raw */
+        return;
+    }
+    buf_str(b, tmp);
+    buf_fmt(b, ".%03dZ", (int)frac);
+}
+
+/* ---- Events as the store records them */
+
+static const char *event_type_name(proto_event_type_t type)
+{
+    switch (type) {
+    case PROTO_EV_CHECKIN:
+        return "checkin";
+    case PROTO_EV_SUGGESTION:
+        return "suggestion";
+    case PROTO_EV_VOTE:
+        return "vote";
+    case PROTO_EV_RATING:
+        return "rating";
+    }
+    return "unknown";
+}
+
+static const char *kind_name(proto_suggestion_kind_t kind)
+{
+    return kind == PROTO_KIND_PROBLEM ? "problem" : "idea";
+}
+
+/* Who the store records for an event: nobody for anonymous suggestions. */
+static const char *event_staff(const proto_event_t *ev)
+{
+    if (ev->type == PROTO_EV_SUGGESTION && ev->anonymous)
+        return "";
+    return ev->staff_id;
+}
+
+/* measures as a JSON object, keys in the order given. */
+static void buf_measures(buf_t *b, const proto_event_t *ev)
+{
+    buf_add(b, "{", 1);
+    for (uint32_t i = 0; i < ev->n_measures && i < PROTO_MAX_MEASURES; i++) {
+        if (i > 0)
+            buf_add(b, ",", 1);
+        buf_json_str(b, ev->measures[i].key);
+        buf_add(b, ":", 1);
+        buf_number(b, ev->measures[i].value);
+    }
+    buf_add(b, "}", 1);
+}
+
+static void json_key(buf_t *b, const char *key)
+{
+    buf_add(b, ",", 1);
+    buf_json_str(b, key);
+    buf_add(b, ":", 1);
+}
+
+static void json_text(buf_t *b, const char *key, const char *v)
+{
+    json_key(b, key);
+    if (v)
+        buf_json_str(b, v);
+    else
+        buf_str(b, "null");
+}
+
+static void json_u64(buf_t *b, const char *key, uint64_t v)
+{
+    json_key(b, key);
+    buf_fmt(b, "%" PRIu64, v);
+}
+
+/* A refused event as the kiosk sent it (with only its type's fields), for
+ * the dead-letter table. Anonymity holds here too. */
+static void buf_event_json(buf_t *b, const proto_event_t *ev)
+{
+    buf_str(b, "{\"type\":");
+    buf_json_str(b, event_type_name(ev->type));
+    json_text(b, "kiosk_id", ev->kiosk_id);
+    json_u64(b, "seq", ev->seq);
+    json_key(b, "captured_ms");
+    buf_fmt(b, "%" PRId64, ev->captured_ms);
+    json_u64(b, "boot_id", ev->boot_id);
+    json_u64(b, "mono_ms", ev->mono_ms);
+    json_text(b, "staff_id", event_staff(ev));
+    switch (ev->type) {
+    case PROTO_EV_CHECKIN:
+        json_text(b, "step_id", ev->step_id);
+        json_u64(b, "catalogue_version", ev->catalogue_version);
+        json_key(b, "measures");
+        buf_measures(b, ev);
+        json_u64(b, "quality", ev->quality);
+        json_text(b, "note", ev->note);
+        break;
+    case PROTO_EV_SUGGESTION:
+        json_key(b, "anonymous");
+        buf_str(b, ev->anonymous ? "true" : "false");
+        json_text(b, "kind", kind_name(ev->kind));
+        json_text(b, "process_id", ev->process_id);
+        json_text(b, "step_id", ev->step_id);
+        json_text(b, "title", ev->title);
+        json_text(b, "body", ev->body);
+        break;
+    case PROTO_EV_VOTE:
+        json_text(b, "suggestion_id", ev->suggestion_id);
+        json_key(b, "vote");
+        buf_fmt(b, "%d", ev->vote);
+        break;
+    case PROTO_EV_RATING:
+        json_text(b, "step_id", ev->step_id);
+        json_u64(b, "score", ev->score);
+        break;
+    }
+    buf_add(b, "}", 1);
+}
+
+/* ---- Open and migrate */
+
+/* Runs constant SQL (pragmas, migration scripts). */
+static int exec(sqlite_store_t *s, const char *label, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        fail(s, PROTO_ESTORE, "%s: %s", label, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return PROTO_ESTORE;
+    }
+    return 0;
+}
+
+/* Runs a one-row pragma query such as journal_mode=WAL; its answer goes to
+ * out. */
+static int pragma_text(sqlite_store_t *s, const char *sql, char *out,
+                       size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+
+        snprintf(out, size, "%s", t ? (const char *)t : "");
+        rc = 0;
+    } else {
+        rc = fail(s, PROTO_ESTORE, "%s: %s", sql, sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st); /* repeats the step's error, if any */
+    return rc;
+}
+
+static int write_schema_version(sqlite_store_t *s, int version)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "UPDATE schema_version SET version = ?1",
+                                -1, &st, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 1, version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? 0
+                           : fail(s, PROTO_ESTORE, "UPDATE schema_version: %s",
+                                  sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int read_schema_version(sqlite_store_t *s, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT version FROM schema_version", -1,
+                                &st, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = fail(s, PROTO_ESTORE,
+                  "schema_version has no row; this file was not made by "
+                  "syncd, or was damaged; restore it from a backup");
+    } else {
+        rc = fail(s, PROTO_ESTORE, "SELECT schema_version: %s",
+                  sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Applies migrations[from..] one transaction each. Another process may
+ * migrate the same file concurrently, so the version is read again inside
+ * each write transaction. */
+static int migrate(sqlite_store_t *s)
+{
+    int version = 0, rc;
+
+    rc = exec(s, "create schema_version",
+              "BEGIN IMMEDIATE;"
+              "CREATE TABLE IF NOT EXISTS schema_version ("
+              "  version INTEGER NOT NULL);"
+              "INSERT INTO schema_version(version) SELECT 0"
+              "  WHERE NOT EXISTS (SELECT 1 FROM schema_version);"
+              "COMMIT;");
+    if (rc < 0)
+        goto cleanup;
+    for (;;) {
+        if ((rc = exec(s, "BEGIN", "BEGIN IMMEDIATE")) < 0 ||
+            (rc = read_schema_version(s, &version)) < 0)
+            goto cleanup;
+        if (version > SCHEMA_VERSION) {
+            rc = fail(s, PROTO_ESTORE,
+                      "schema version %d is newer than this syncd "
+                      "understands (%d); run the syncd that wrote it, or "
+                      "restore a backup made by this version",
+                      version, SCHEMA_VERSION);
+            goto cleanup;
+        }
+        if (version == SCHEMA_VERSION)
+            break;
+        if ((rc = exec(s, "migration", migrations[version])) < 0 ||
+            (rc = write_schema_version(s, version + 1)) < 0 ||
+            (rc = exec(s, "COMMIT", "COMMIT")) < 0)
+            goto cleanup;
+    }
+    rc = exec(s, "COMMIT", "COMMIT");
+cleanup:
+    /* Best effort: the store is closed right after a failed migration,
+     * and closing rolls back too. */
+    if (rc < 0 && !sqlite3_get_autocommit(s->db))
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int prepare_all(sqlite_store_t *s)
+{
+    for (int i = 0; i < ST_COUNT_; i++) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_defs[i].sql, -1,
+                                    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+
+        if (rc != SQLITE_OK)
+            return fail(s, PROTO_ESTORE, "prepare %s: %s", stmt_defs[i].label,
+                        sqlite3_errmsg(s->db));
+    }
+    return 0;
+}
+
+static const syncd_store_ops_t sqlite_ops;
+
+static void sqlite_destroy(syncd_store_t *self)
+{
+    sqlite_store_t *s = impl(self);
+
+    for (int i = 0; i < ST_COUNT_; i++)
+        sqlite3_finalize(s->st[i]); /* NULL is a no-op */
+    /* close_v2 cannot fail on a valid handle with finalized statements */
+    (void)sqlite3_close_v2(s->db);
+    free(s->path);
+    free(s);
+}
+
+syncd_store_t *syncd_store_sqlite_open(const char *path,
+                                       const syncd_store_options_t *opt,
+                                       char *err, size_t err_len)
+{
+    static const char *const sync_pragmas[] = {
+        [SYNCD_SYNC_FULL] = "PRAGMA synchronous=FULL",
+        [SYNCD_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+        [SYNCD_SYNC_OFF] = "PRAGMA synchronous=OFF",
+    };
+    sqlite_store_t *s = calloc(1, sizeof *s);
+    char mode[32];
+    int rc;
+
+    if (s == NULL || (s->path = strdup(path)) == NULL) {
+        snprintf(err, err_len, "store %s: out of memory", path);
+        goto fail;
+    }
+    s->base.ops = &sqlite_ops;
+    s->op = s->path; /* open errors read "PATH: what" */
+    if ((unsigned)opt->sync_mode > SYNCD_SYNC_OFF) {
+        snprintf(err, err_len,
+                 "store %s: unknown sync mode %d; use full, normal or off",
+                 path, (int)opt->sync_mode);
+        goto fail;
+    }
+    rc = sqlite3_open_v2(
+        path, &s->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_len,
+                 "cannot open store %s: %s; check that its directory exists "
+                 "and is writable",
+                 path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    if ((rc = sqlite3_extended_result_codes(s->db, 1)) != SQLITE_OK ||
+        (rc = sqlite3_busy_timeout(
+             s->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000)) !=
+            SQLITE_OK) {
+        snprintf(err, err_len, "store %s: %s", path, sqlite3_errstr(rc));
+        goto fail;
+    }
+    /* journal_mode is the first statement that reads the file: it is where
+     * "file is not a database" shows. */
+    if (pragma_text(s, "PRAGMA journal_mode=WAL", mode, sizeof mode) < 0) {
+        snprintf(err, err_len,
+                 "store %s; is this a Stepwise store? (give syncd a new path "
+                 "to start an empty one)",
+                 s->base.errmsg);
+        goto fail;
+    }
+    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
+        snprintf(err, err_len,
+                 "store %s: could not switch to WAL journaling (got \"%s\"); "
+                 "put the store on a local file system",
+                 path, mode);
+        goto fail;
+    }
+    if (exec(s, "PRAGMA foreign_keys", "PRAGMA foreign_keys=ON") < 0 ||
+        exec(s, "PRAGMA synchronous", sync_pragmas[opt->sync_mode]) < 0 ||
+        migrate(s) < 0 || prepare_all(s) < 0) {
+        snprintf(err, err_len, "store %s", s->base.errmsg);
+        goto fail;
+    }
+    s->base.errmsg[0] = '\0';
+    return &s->base;
+fail:
+    if (s != NULL)
+        sqlite_destroy(&s->base);
+    return NULL;
+}
+
+static int sqlite_schema_version(syncd_store_t *self)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_SCHEMA_VERSION);
+    int rc;
+
+    s->op = "schema version";
+    rc = step(&c);
+    if (rc == 1)
+        rc = (int)col_i64(&c, 0);
+    else if (rc == 0)
+        rc = fail(s, PROTO_ESTORE, "schema_version has no row");
+    return end_op(s, rc);
+}
+
+/* ---- Kiosks */
+
+static void kiosk_from_row(call_t *c, syncd_kiosk_t *k)
+{
+    memset(k, 0, sizeof *k);
+    col_copy(c, 0, k->kiosk_id, sizeof k->kiosk_id);
+    col_copy(c, 1, k->site_id, sizeof k->site_id);
+    col_copy(c, 2, k->public_key, sizeof k->public_key);
+    k->revoked = col_i64(c, 3) != 0;
+    k->enrolled_ms = col_i64(c, 4);
+    k->revoked_ms = col_i64(c, 5);
+    k->acked_seq = col_u64(c, 6);
+    k->last_seen_ms = col_i64(c, 7);
+    k->last_sync_ms = col_i64(c, 8);
+    k->last_seq = col_u64(c, 9);
+    k->outbox_depth = col_u64(c, 10);
+    k->oldest_unsent_s = col_u64(c, 11);
+    k->clock_skew_ms = col_i64(c, 12);
+    k->catalogue_version = col_u64(c, 13);
+    col_copy(c, 14, k->app_version, sizeof k->app_version);
+    k->events = col_u64(c, 15);
+    k->rejected = col_u64(c, 16);
+}
+
+/* One kiosk by id or by key; PROTO_ENOTFOUND when absent. */
+static int kiosk_lookup(sqlite_store_t *s, stmt_id_t id, const char *what,
+                        const char *value, syncd_kiosk_t *out)
+{
+    call_t c = call(s, id);
+    int rc;
+
+    b_text(&c, 1, value);
+    rc = step(&c);
+    if (rc == 1) {
+        kiosk_from_row(&c, out);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = fail(s, PROTO_ENOTFOUND,
+                  "no kiosk with %s \"%s\"; list them with syncctl kiosks",
+                  what, value);
+    }
+    return end_op(s, rc);
+}
+
+static int sqlite_kiosk_get(syncd_store_t *self, const char *kiosk_id,
+                            syncd_kiosk_t *out)
+{
+    impl(self)->op = "kiosk get";
+    return kiosk_lookup(impl(self), ST_KIOSK_GET, "id", kiosk_id, out);
+}
+
+static int sqlite_kiosk_by_key(syncd_store_t *self, const char *public_key,
+                               syncd_kiosk_t *out)
+{
+    impl(self)->op = "kiosk by key";
+    return kiosk_lookup(impl(self), ST_KIOSK_BY_KEY, "public key", public_key,
+                        out);
+}
+
+static int sqlite_kiosk_list(syncd_store_t *self, syncd_kiosk_t **out,
+                             size_t *n)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_KIOSK_LIST);
+    syncd_kiosk_t *list = NULL;
+    size_t count = 0, cap = 0;
+    int rc;
+
+    s->op = "kiosk list";
+    while ((rc = step(&c)) == 1) {
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            syncd_kiosk_t *grown = realloc(list, ncap * sizeof *list);
+
+            if (grown == NULL) {
+                rc = fail(s, PROTO_ENOMEM, "out of memory listing kiosks");
+                goto cleanup;
+            }
+            list = grown;
+            cap = ncap;
+        }
+        kiosk_from_row(&c, &list[count++]);
+    }
+cleanup:
+    if (rc < 0) {
+        free(list);
+        return end_op(s, rc);
+    }
+    *out = list;
+    *n = count;
+    return end_op(s, 0);
+}
+
+static int sqlite_kiosk_enrol(syncd_store_t *self, const char *kiosk_id,
+                              const char *site_id, const char *public_key,
+                              int64_t now_ms)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c;
+    int rc;
+
+    s->op = "enrol";
+    if ((rc = begin(s, ST_BEGIN)) < 0)
+        goto cleanup;
+    c = call(s, ST_KIOSK_KEY_OWNER);
+    b_text(&c, 1, public_key);
+    b_text(&c, 2, kiosk_id);
+    rc = step(&c);
+    if (rc == 1) {
+        rc = fail(s, PROTO_EINVAL,
+                  "public key %s already belongs to kiosk \"%s\"; make a new "
+                  "key pair for \"%s\" with syncctl keygen kiosk",
+                  public_key, col_text(&c, 0), kiosk_id);
+        goto cleanup;
+    }
+    if (rc < 0)
+        goto cleanup;
+    c = call(s, ST_KIOSK_ENROL);
+    b_text(&c, 1, kiosk_id);
+    b_text(&c, 2, site_id);
+    b_text(&c, 3, public_key);
+    b_i64(&c, 4, now_ms);
+    if ((rc = run(&c)) < 0)
+        goto cleanup;
+    rc = commit(s);
+cleanup:
+    if (rc < 0)
+        rollback(s);
+    return end_op(s, rc);
+}
+
+static int sqlite_kiosk_revoke(syncd_store_t *self, const char *kiosk_id,
+                               int64_t now_ms)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_KIOSK_REVOKE);
+    int rc;
+
+    s->op = "revoke";
+    b_text(&c, 1, kiosk_id);
+    b_i64(&c, 2, now_ms);
+    rc = run(&c);
+    if (rc == 0 && sqlite3_changes(s->db) == 0)
+        rc = fail(s, PROTO_ENOTFOUND,
+                  "no kiosk \"%s\" to revoke; list them with syncctl kiosks",
+                  kiosk_id);
+    return end_op(s, rc);
+}
+
+static int sqlite_kiosk_seen(syncd_store_t *self, const char *kiosk_id,
+                             int64_t now_ms, uint64_t last_seq,
+                             uint64_t outbox_depth, uint64_t oldest_unsent_s,
+                             int64_t clock_skew_ms, uint64_t catalogue_version,
+                             const char *app_version)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_KIOSK_SEEN);
+    int rc;
+
+    s->op = "kiosk seen";
+    b_text(&c, 1, kiosk_id);
+    b_i64(&c, 2, now_ms);
+    b_u64(&c, 3, last_seq);
+    b_u64(&c, 4, outbox_depth);
+    b_u64(&c, 5, oldest_unsent_s);
+    b_i64(&c, 6, clock_skew_ms);
+    b_u64(&c, 7, catalogue_version);
+    b_text(&c, 8, app_version);
+    rc = run(&c);
+    if (rc == 0 && sqlite3_changes(s->db) == 0)
+        rc = fail(s, PROTO_ENOTFOUND, "no kiosk \"%s\"", kiosk_id);
+    return end_op(s, rc);
+}
+
+/* ---- Ingest: one helper per statement family */
+
+/* The kiosk's high-water mark; PROTO_EDENIED when unknown or revoked. */
+static int kiosk_mark(sqlite_store_t *s, const char *kiosk_id, uint64_t *mark)
+{
+    call_t c = call(s, ST_KIOSK_MARK);
+    int rc;
+
+    b_text(&c, 1, kiosk_id);
+    rc = step(&c);
+    if (rc == 0)
+        return fail(s, PROTO_EDENIED,
+                    "kiosk \"%s\" is not enrolled; enrol it with syncctl "
+                    "enrol before it pushes",
+                    kiosk_id);
+    if (rc < 0)
+        return rc;
+    if (col_i64(&c, 1) != 0)
+        return fail(s, PROTO_EDENIED,
+                    "kiosk \"%s\" is revoked; its events are refused until "
+                    "it is enrolled again",
+                    kiosk_id);
+    *mark = col_u64(&c, 0);
+    return 0;
+}
+
+static int kiosk_synced(sqlite_store_t *s, const char *kiosk_id,
+                        const syncd_ingest_result_t *res, int64_t now_ms)
+{
+    call_t c = call(s, ST_KIOSK_SYNCED);
+
+    b_text(&c, 1, kiosk_id);
+    b_u64(&c, 2, res->acked_seq);
+    b_i64(&c, 3, now_ms);
+    b_i64(&c, 4, res->accepted);
+    b_i64(&c, 5, res->rejected);
+    return run(&c);
+}
+
+/* The next value of the feed's change counter. */
+static int next_change(sqlite_store_t *s, int64_t *change_id)
+{
+    call_t c = call(s, ST_CHANGE_NEXT);
+    int rc = step(&c);
+
+    if (rc == 0)
+        return fail(s, PROTO_ESTORE,
+                    "meta has no change_counter; the store is damaged, "
+                    "restore it from a backup");
+    if (rc < 0)
+        return rc;
+    *change_id = col_i64(&c, 0);
+    return run(&c); /* steps past the one RETURNING row */
+}
+
+static int dead_letter_insert(sqlite_store_t *s, const char *kiosk_id,
+                              const char *site_id,
+                              const syncd_ingest_item_t *item, int64_t now_ms,
+                              buf_t *json)
+{
+    const proto_event_t *ev = item->event;
+    call_t c;
+
+    buf_reset(json);
+    buf_event_json(json, ev);
+    if (json->oom)
+        return fail(s, PROTO_ENOMEM,
+                    "out of memory writing dead letter %s:%" PRIu64, kiosk_id,
+                    ev->seq);
+    c = call(s, ST_DEAD_INSERT);
+    b_text(&c, 1, kiosk_id);
+    b_u64(&c, 2, ev->seq);
+    b_text(&c, 3, event_type_name(ev->type));
+    b_text(&c, 4, site_id);
+    b_i64(&c, 5, item->reject_code);
+    b_text(&c, 6,
+           item->reason ? item->reason : proto_reject_name(item->reject_code));
+    b_i64(&c, 7, ev->captured_ms);
+    b_i64(&c, 8, now_ms);
+    b_textn(&c, 9, json->p, json->len);
+    return run(&c);
+}
+
+/* The events row; fields the type does not use stay '' or NULL. */
+static int event_insert(sqlite_store_t *s, const char *kiosk_id,
+                        const char *site_id, const syncd_ingest_item_t *item,
+                        int64_t now_ms, buf_t *json)
+{
+    const proto_event_t *ev = item->event;
+    bool checkin = ev->type == PROTO_EV_CHECKIN;
+    bool suggestion = ev->type == PROTO_EV_SUGGESTION;
+    bool vote = ev->type == PROTO_EV_VOTE;
+    bool rating = ev->type == PROTO_EV_RATING;
+    call_t c;
+
+    buf_reset(json);
+    if (checkin) {
+        buf_measures(json, ev);
+        if (json->oom)
+            return fail(s, PROTO_ENOMEM, "out of memory writing measures");
+    }
+    c = call(s, ST_EVENT_INSERT);
+    b_text(&c, 1, kiosk_id);
+    b_u64(&c, 2, ev->seq);
+    b_text(&c, 3, event_type_name(ev->type));
+    b_text(&c, 4, site_id);
+    b_text(&c, 5, event_staff(ev));
+    b_text(&c, 6, vote ? "" : ev->step_id);
+    b_text(&c, 7, suggestion ? ev->process_id : "");
+    if (checkin)
+        b_u64(&c, 8, ev->catalogue_version);
+    b_i64(&c, 9, ev->captured_ms);
+    b_i64(&c, 10, now_ms);
+    b_u64(&c, 11, ev->boot_id);
+    b_u64(&c, 12, ev->mono_ms);
+    b_text(&c, 13, item->day);
+    if (checkin && ev->quality > 0)
+        b_i64(&c, 14, ev->quality);
+    if (rating)
+        b_i64(&c, 15, ev->score);
+    if (vote)
+        b_i64(&c, 16, ev->vote);
+    b_text(&c, 17, vote ? ev->suggestion_id : "");
+    if (checkin)
+        b_textn(&c, 18, json->p, json->len);
+    b_text(&c, 19, checkin ? ev->note : NULL);
+    if (suggestion) {
+        b_text(&c, 20, kind_name(ev->kind));
+        b_i64(&c, 21, ev->anonymous);
+        b_text(&c, 22, ev->title);
+        b_text(&c, 23, ev->body);
+    }
+    b_double(&c, 24, item->points);
+    return run(&c);
+}
+
+static int rollup_day_add(sqlite_store_t *s, const char *site_id,
+                          const syncd_ingest_item_t *item)
+{
+    const proto_event_t *ev = item->event;
+    bool checkin = ev->type == PROTO_EV_CHECKIN;
+    call_t c = call(s, ST_ROLLUP_DAY);
+
+    b_text(&c, 1, site_id);
+    b_text(&c, 2, item->day);
+    b_text(&c, 3, ev->step_id);
+    b_text(&c, 4, ev->staff_id);
+    b_i64(&c, 5, checkin ? 1 : 0);
+    b_i64(&c, 6, checkin ? ev->quality : 0);
+    b_i64(&c, 7, checkin && ev->quality > 0 ? 1 : 0);
+    b_double(&c, 8, item->points);
+    b_i64(&c, 9, checkin ? 0 : 1);
+    b_i64(&c, 10, checkin ? 0 : ev->score);
+    return run(&c);
+}
+
+static int rollup_measures_add(sqlite_store_t *s, const char *site_id,
+                               const syncd_ingest_item_t *item)
+{
+    const proto_event_t *ev = item->event;
+
+    for (uint32_t i = 0; i < ev->n_measures; i++) {
+        call_t c = call(s, ST_ROLLUP_MEASURE);
+        int rc;
+
+        b_text(&c, 1, site_id);
+        b_text(&c, 2, item->day);
+        b_text(&c, 3, ev->step_id);
+        b_text(&c, 4, ev->staff_id);
+        b_text(&c, 5, ev->measures[i].key);
+        b_double(&c, 6, ev->measures[i].value);
+        if ((rc = run(&c)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int suggestion_insert(sqlite_store_t *s, const char *kiosk_id,
+                             const char *site_id, const proto_event_t *ev,
+                             int64_t now_ms)
+{
+    char id[PROTO_ID_MAX + 32];
+    int64_t change_id;
+    call_t c;
+    int rc;
+
+    if ((rc = next_change(s, &change_id)) < 0)
+        return rc;
+    snprintf(id, sizeof id, "%s:%" PRIu64, kiosk_id, ev->seq);
+    c = call(s, ST_SUGGESTION_INSERT);
+    b_text(&c, 1, id);
+    b_text(&c, 2, site_id);
+    b_text(&c, 3, kiosk_id);
+    b_u64(&c, 4, ev->seq);
+    b_text(&c, 5, kind_name(ev->kind));
+    b_text(&c, 6, ev->title);
+    b_text(&c, 7, ev->body);
+    b_text(&c, 8, ev->process_id);
+    b_text(&c, 9, ev->step_id);
+    b_text(&c, 10, event_staff(ev));
+    b_i64(&c, 11, ev->anonymous);
+    b_i64(&c, 12, ev->captured_ms);
+    b_i64(&c, 13, now_ms);
+    b_i64(&c, 14, change_id);
+    return run(&c);
+}
+
+/* A vote of +1 adds the voter's row (once per staff member), 0 withdraws
+ * it; the suggestion's count and change_id move only when a row did. A
+ * vote for a suggestion the store does not hold changes nothing (the
+ * daemon refuses those before they get here) rather than failing the
+ * batch and blocking the kiosk's queue. */
+static int vote_apply(sqlite_store_t *s, const proto_event_t *ev,
+                      int64_t now_ms)
+{
+    int64_t change_id;
+    call_t c = call(s, ST_SUGGESTION_EXISTS);
+    int rc;
+
+    b_text(&c, 1, ev->suggestion_id);
+    if ((rc = step(&c)) <= 0)
+        return rc;
+    c = call(s, ev->vote ? ST_VOTE_ADD : ST_VOTE_REMOVE);
+    b_text(&c, 1, ev->suggestion_id);
+    b_text(&c, 2, ev->staff_id);
+    if (ev->vote)
+        b_i64(&c, 3, ev->captured_ms);
+    if ((rc = run(&c)) < 0)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return 0;
+    if ((rc = next_change(s, &change_id)) < 0)
+        return rc;
+    c = call(s, ST_SUGGESTION_VOTED);
+    b_text(&c, 1, ev->suggestion_id);
+    b_i64(&c, 2, ev->vote ? 1 : -1);
+    b_i64(&c, 3, now_ms);
+    b_i64(&c, 4, change_id);
+    return run(&c);
+}
+
+static int accepted_store(sqlite_store_t *s, const char *kiosk_id,
+                          const char *site_id, const syncd_ingest_item_t *item,
+                          int64_t now_ms, buf_t *json)
+{
+    const proto_event_t *ev = item->event;
+    int rc = event_insert(s, kiosk_id, site_id, item, now_ms, json);
+
+    if (rc < 0)
+        return rc;
+    switch (ev->type) {
+    case PROTO_EV_CHECKIN:
+        if ((rc = rollup_day_add(s, site_id, item)) < 0)
+            return rc;
+        return rollup_measures_add(s, site_id, item);
+    case PROTO_EV_RATING:
+        return rollup_day_add(s, site_id, item);
+    case PROTO_EV_SUGGESTION:
+        return suggestion_insert(s, kiosk_id, site_id, ev, now_ms);
+    case PROTO_EV_VOTE:
+        return vote_apply(s, ev, now_ms);
+    }
+    return 0;
+}
+
+/* What the daemon promises about a batch, checked before anything is
+ * written: seqs increase, numbers are finite, accepted events are whole. */
+static int batch_check(sqlite_store_t *s, const syncd_ingest_item_t *items,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const proto_event_t *ev = items[i].event;
+
+        if (ev == NULL)
+            return fail(s, PROTO_EINVAL, "item %zu has no event", i);
+        if (i > 0 && ev->seq <= items[i - 1].event->seq)
+            return fail(s, PROTO_EINVAL,
+                        "seq %" PRIu64 " follows seq %" PRIu64
+                        " in one batch; items must be in increasing seq "
+                        "order",
+                        ev->seq, items[i - 1].event->seq);
+        if (items[i].reject_code != 0)
+            continue;
+        if (!isfinite(items[i].points) ||
+            strnlen(items[i].day, sizeof items[i].day) != 10)
+            return fail(s, PROTO_EINVAL,
+                        "seq %" PRIu64 ": points must be finite and day a "
+                        "YYYY-MM-DD date",
+                        ev->seq);
+        for (uint32_t m = 0; m < ev->n_measures && m < PROTO_MAX_MEASURES; m++)
+            if (!isfinite(ev->measures[m].value))
+                return fail(s, PROTO_EINVAL,
+                            "seq %" PRIu64 ": measure \"%s\" is not a finite "
+                            "number",
+                            ev->seq, ev->measures[m].key);
+        if (ev->n_measures > PROTO_MAX_MEASURES ||
+            (ev->type == PROTO_EV_SUGGESTION && ev->title == NULL) ||
+            (ev->type == PROTO_EV_VOTE && ev->vote != 0 && ev->vote != 1))
+            return fail(s, PROTO_EINVAL,
+                        "seq %" PRIu64 ": accepted %s event is incomplete",
+                        ev->seq, event_type_name(ev->type));
+    }
+    return 0;
+}
+
+static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
+                         const char *site_id, const syncd_ingest_item_t *items,
+                         size_t n, int64_t now_ms, syncd_ingest_result_t *res)
+{
+    sqlite_store_t *s = impl(self);
+    syncd_ingest_result_t r = {0};
+    buf_t json = {0};
+    int rc;
+
+    s->op = "ingest";
+    if ((rc = batch_check(s, items, n)) < 0)
+        goto cleanup;
+    if ((rc = begin(s, ST_BEGIN)) < 0 ||
+        (rc = kiosk_mark(s, kiosk_id, &r.acked_seq)) < 0)
+        goto cleanup;
+    for (size_t i = 0; i < n; i++) {
+        const syncd_ingest_item_t *item = &items[i];
+
+        if (item->event->seq <= r.acked_seq) {
+            r.duplicates++;
+            continue;
+        }
+        if (item->reject_code != 0) {
+            rc = dead_letter_insert(s, kiosk_id, site_id, item, now_ms, &json);
+            r.rejected++;
+        } else {
+            rc = accepted_store(s, kiosk_id, site_id, item, now_ms, &json);
+            r.accepted++;
+        }
+        if (rc < 0)
+            goto cleanup;
+        r.acked_seq = item->event->seq;
+    }
+    if ((rc = kiosk_synced(s, kiosk_id, &r, now_ms)) < 0 ||
+        (rc = commit(s)) < 0)
+        goto cleanup;
+    *res = r;
+cleanup:
+    if (rc < 0)
+        rollback(s);
+    buf_free(&json);
+    return end_op(s, rc);
+}
+
+static int sqlite_suggestion_exists(syncd_store_t *self, const char *id)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_SUGGESTION_EXISTS);
+
+    s->op = "suggestion exists";
+    b_text(&c, 1, id);
+    return end_op(s, step(&c));
+}
+
+/* ---- Catalogue versions */
+
+static int sqlite_catalogue_put(syncd_store_t *self, const char *yaml,
+                                size_t len, int64_t now_ms, uint64_t *version)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_CATALOGUE_PUT);
+    int rc;
+
+    s->op = "catalogue put";
+    b_textn(&c, 1, yaml, len);
+    b_i64(&c, 2, now_ms);
+    rc = step(&c);
+    if (rc == 1) {
+        *version = col_u64(&c, 0);
+        rc = run(&c); /* completes the INSERT behind RETURNING */
+    } else if (rc == 0) {
+        rc = fail(s, PROTO_ESTORE,
+                  "INSERT catalogue_versions returned no "
+                  "version");
+    }
+    return end_op(s, rc);
+}
+
+/* Copies the yaml of the row a catalogue query is on; caller frees. */
+static int catalogue_row(sqlite_store_t *s, call_t *c, uint64_t *version,
+                         char **yaml, size_t *len)
+{
+    const char *text = col_text(c, 1);
+    size_t n = (size_t)sqlite3_column_bytes(c->st, 1);
+    char *copy = malloc(n + 1);
+
+    if (copy == NULL)
+        return fail(s, PROTO_ENOMEM, "out of memory reading catalogue");
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    if (version)
+        *version = col_u64(c, 0);
+    *yaml = copy;
+    *len = n;
+    return 0;
+}
+
+static int sqlite_catalogue_current(syncd_store_t *self, uint64_t *version,
+                                    char **yaml, size_t *len)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_CATALOGUE_CURRENT);
+    int rc;
+
+    s->op = "catalogue current";
+    rc = step(&c);
+    if (rc == 1)
+        rc = catalogue_row(s, &c, version, yaml, len);
+    return end_op(s, rc); /* none yet: 0 with version 0 and NULL */
+}
+
+static int sqlite_catalogue_get(syncd_store_t *self, uint64_t version,
+                                char **yaml, size_t *len)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_CATALOGUE_GET);
+    int rc;
+
+    s->op = "catalogue get";
+    b_u64(&c, 1, version);
+    rc = step(&c);
+    if (rc == 1)
+        rc = catalogue_row(s, &c, NULL, yaml, len);
+    else if (rc == 0)
+        rc = fail(s, PROTO_ENOTFOUND,
+                  "no catalogue version %" PRIu64
+                  "; syncctl catalogue export shows the current one",
+                  version);
+    return end_op(s, rc);
+}
+
+/* ---- Feed */
+
+static int suggestion_from_row(sqlite_store_t *s, call_t *c,
+                               proto_suggestion_t *sg)
+{
+    memset(sg, 0, sizeof *sg);
+    col_copy(c, 0, sg->id, sizeof sg->id);
+    sg->kind = strcmp(col_text(c, 1), "problem") == 0 ? PROTO_KIND_PROBLEM
+                                                      : PROTO_KIND_IDEA;
+    col_copy(c, 2, sg->status, sizeof sg->status);
+    sg->title = proto_strdup(col_text(c, 3));
+    if (sqlite3_column_type(c->st, 4) != SQLITE_NULL)
+        sg->body = proto_strdup(col_text(c, 4));
+    col_copy(c, 5, sg->process_id, sizeof sg->process_id);
+    col_copy(c, 6, sg->step_id, sizeof sg->step_id);
+    col_copy(c, 7, sg->author_id, sizeof sg->author_id);
+    sg->votes = (uint32_t)col_i64(c, 8);
+    col_copy(c, 9, sg->owner_id, sizeof sg->owner_id);
+    col_copy(c, 10, sg->due, sizeof sg->due);
+    if (sqlite3_column_type(c->st, 11) != SQLITE_NULL)
+        sg->feedback = proto_strdup(col_text(c, 11));
+    col_copy(c, 12, sg->merged_into, sizeof sg->merged_into);
+    sg->created_ms = col_i64(c, 13);
+    sg->updated_ms = col_i64(c, 14);
+    if (sg->title == NULL ||
+        (sqlite3_column_type(c->st, 4) != SQLITE_NULL && sg->body == NULL) ||
+        (sqlite3_column_type(c->st, 11) != SQLITE_NULL && sg->feedback == NULL))
+        return fail(s, PROTO_ENOMEM, "out of memory filling the feed");
+    return 0;
+}
+
+/* Leaderboards travel in the same FEED message. Points standings come with
+ * the leaderboard issue (from rollup_day.points per ISO week and team);
+ * until then a FEED carries none, which kiosks show as "no standings yet". */
+static int feed_standings(sqlite_store_t *s, const char *site_id,
+                          proto_msg_t *msg)
+{
+    (void)s;
+    (void)site_id;
+    msg->u.feed.n_standings = 0;
+    msg->u.feed.standings = NULL;
+    return 0;
+}
+
+/* Makes room for one more suggestion in the feed, growing the array as
+ * rows come (most feeds carry a few changes, not PROTO_MAX_FEED). */
+static int feed_room(sqlite_store_t *s, proto_msg_t *msg, uint32_t *cap,
+                     uint32_t max_items)
+{
+    proto_suggestion_t *grown;
+    uint32_t ncap;
+
+    if (msg->u.feed.n_suggestions < *cap)
+        return 0;
+    ncap = *cap ? *cap * 2 : 16;
+    if (ncap > max_items)
+        ncap = max_items;
+    grown = proto_realloc(msg->u.feed.suggestions, ncap * sizeof *grown);
+    if (grown == NULL)
+        return fail(s, PROTO_ENOMEM, "out of memory filling the feed");
+    memset(grown + *cap, 0, (ncap - *cap) * sizeof *grown);
+    msg->u.feed.suggestions = grown;
+    *cap = ncap;
+    return 0;
+}
+
+static int sqlite_feed(syncd_store_t *self, const char *site_id,
+                       uint64_t cursor, uint32_t max_items, proto_msg_t *msg)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_FEED);
+    uint32_t cap = 0;
+    int rc;
+
+    s->op = "feed";
+    memset(msg, 0, sizeof *msg);
+    msg->type = PROTO_MSG_FEED;
+    msg->u.feed.cursor = cursor;
+    b_text(&c, 1, site_id);
+    b_u64(&c, 2, cursor);
+    b_i64(&c, 3, (int64_t)max_items + 1); /* one more says "more" */
+    while ((rc = step(&c)) == 1) {
+        proto_suggestion_t *sg;
+
+        if (msg->u.feed.n_suggestions == max_items) {
+            msg->u.feed.more = true;
+            break;
+        }
+        if ((rc = feed_room(s, msg, &cap, max_items)) < 0)
+            goto cleanup;
+        /* counted first, so proto_msg_clear() frees a half-filled one */
+        sg = &msg->u.feed.suggestions[msg->u.feed.n_suggestions++];
+        if ((rc = suggestion_from_row(s, &c, sg)) < 0)
+            goto cleanup;
+        msg->u.feed.cursor = col_u64(&c, 15);
+    }
+    if (rc < 0)
+        goto cleanup;
+    rc = feed_standings(s, site_id, msg);
+cleanup:
+    if (rc < 0)
+        proto_msg_clear(msg);
+    return end_op(s, rc < 0 ? rc : 0);
+}
+
+static uint64_t sqlite_feed_cursor(syncd_store_t *self, const char *site_id)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_FEED_CURSOR);
+    uint64_t cursor = 0;
+
+    s->op = "feed cursor";
+    b_text(&c, 1, site_id);
+    if (step(&c) == 1)
+        cursor = col_u64(&c, 0);
+    end_op(s, 0);
+    return cursor;
+}
+
+/* ---- Export: one table of columns drives both the CSV header and rows
+ *      and the JSON objects, so the two formats cannot drift apart.
+ *
+ * Rows are ordered by kiosk and seq; since_ms/until_ms select captured_ms
+ * in [since, until) (0 = open), so consecutive days never share a row.
+ * CSV is RFC 4180: a header line, CRLF line ends, fields quoted only when
+ * they hold a comma, quote, CR or LF; NULL is an empty field. JSON Lines:
+ * one object per event with every column (null when the type has none),
+ * measures as an object. Both are UTF-8 as stored, without a BOM. Times
+ * are UTC with milliseconds ("2025-11-25T01:30:00.000Z"). */
+typedef enum {
+    COL_TEXT,   /* string; NULL → empty / null */
+    COL_UINT,   /* unsigned integer */
+    COL_INT,    /* integer */
+    COL_UTC,    /* ms since epoch → ISO 8601 UTC */
+    COL_NUMBER, /* double in its shortest form */
+    COL_JSON,   /* JSON text stored as such (measures) */
+    COL_BOOL,
+} col_kind_t;
+
+static const struct {
+    const char *name;
+    col_kind_t kind;
+} export_cols[] = {
+    /* in the order of ST_EXPORT's SELECT */
+    {"kiosk_id", COL_TEXT},      {"seq", COL_UINT},
+    {"type", COL_TEXT},          {"site_id", COL_TEXT},
+    {"staff_id", COL_TEXT},      {"step_id", COL_TEXT},
+    {"process_id", COL_TEXT},    {"catalogue_version", COL_UINT},
+    {"captured_utc", COL_UTC},   {"received_utc", COL_UTC},
+    {"day", COL_TEXT},           {"quality", COL_INT},
+    {"score", COL_INT},          {"vote", COL_INT},
+    {"suggestion_id", COL_TEXT}, {"measures", COL_JSON},
+    {"note", COL_TEXT},          {"points", COL_NUMBER},
+    {"kind", COL_TEXT},          {"anonymous", COL_BOOL},
+    {"title", COL_TEXT},         {"body", COL_TEXT},
+};
+#define EXPORT_NCOLS (sizeof export_cols / sizeof export_cols[0])
+
+/* A non-NULL value in the form both formats share (numbers, times). */
+static void export_scalar(buf_t *b, call_t *c, int i, col_kind_t kind)
+{
+    switch (kind) {
+    case COL_UINT:
+        buf_fmt(b, "%" PRIu64, col_u64(c, i));
+        break;
+    case COL_INT:
+        buf_fmt(b, "%" PRId64, col_i64(c, i));
+        break;
+    case COL_NUMBER:
+        buf_number(b, sqlite3_column_double(c->st, i));
+        break;
+    case COL_BOOL:
+        buf_str(b, col_i64(c, i) ? "true" : "false");
+        break;
+    default:
+        break;
+    }
+}
+
+static void export_csv_row(buf_t *b, call_t *c)
+{
+    for (size_t i = 0; i < EXPORT_NCOLS; i++) {
+        col_kind_t kind = export_cols[i].kind;
+
+        if (i > 0)
+            buf_add(b, ",", 1);
+        if (sqlite3_column_type(c->st, (int)i) == SQLITE_NULL)
+            continue;
+        if (kind == COL_TEXT || kind == COL_JSON)
+            buf_csv_str(b, col_text(c, (int)i));
+        else if (kind == COL_UTC)
+            buf_utc(b, col_i64(c, (int)i));
+        else
+            export_scalar(b, c, (int)i, kind);
+    }
+    buf_add(b, "\r\n", 2);
+}
+
+static void export_json_row(buf_t *b, call_t *c)
+{
+    for (size_t i = 0; i < EXPORT_NCOLS; i++) {
+        col_kind_t kind = export_cols[i].kind;
+
+        buf_add(b, i > 0 ? "," : "{", 1);
+        buf_json_str(b, export_cols[i].name);
+        buf_add(b, ":", 1);
+        if (sqlite3_column_type(c->st, (int)i) == SQLITE_NULL) {
+            buf_str(b, "null");
+        } else if (kind == COL_TEXT) {
+            buf_json_str(b, col_text(c, (int)i));
+        } else if (kind == COL_JSON) {
+            buf_str(b, col_text(c, (int)i));
+        } else if (kind == COL_UTC) {
+            buf_add(b, "\"", 1);
+            buf_utc(b, col_i64(c, (int)i));
+            buf_add(b, "\"", 1);
+        } else {
+            export_scalar(b, c, (int)i, kind);
+        }
+    }
+    buf_add(b, "}\n", 2);
+}
+
+/* Hands the buffer to the caller's writer; its failure stops the export. */
+static int export_flush(sqlite_store_t *s, buf_t *b, syncd_write_fn write,
+                        void *ctx)
+{
+    int rc;
+
+    if (b->oom)
+        return fail(s, PROTO_ENOMEM, "out of memory writing a row");
+    rc = write(ctx, b->p, b->len);
+    buf_reset(b);
+    if (rc != 0)
+        return fail(s, rc < 0 ? rc : PROTO_EIO,
+                    "the output refused the data (%d); nothing more written",
+                    rc);
+    return 0;
+}
+
+static int sqlite_export_events(syncd_store_t *self, syncd_export_format_t fmt,
+                                const char *site_id, int64_t since_ms,
+                                int64_t until_ms, syncd_write_fn write,
+                                void *ctx)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_EXPORT);
+    buf_t b = {0};
+    int rc = 0;
+
+    s->op = "export";
+    if (fmt == SYNCD_EXPORT_CSV) {
+        for (size_t i = 0; i < EXPORT_NCOLS; i++) {
+            if (i > 0)
+                buf_add(&b, ",", 1);
+            buf_str(&b, export_cols[i].name);
+        }
+        buf_add(&b, "\r\n", 2);
+        if ((rc = export_flush(s, &b, write, ctx)) < 0)
+            goto cleanup;
+    }
+    b_text(&c, 1, site_id);
+    b_i64(&c, 2, since_ms);
+    b_i64(&c, 3, until_ms);
+    while ((rc = step(&c)) == 1) {
+        if (fmt == SYNCD_EXPORT_CSV)
+            export_csv_row(&b, &c);
+        else
+            export_json_row(&b, &c);
+        if ((rc = export_flush(s, &b, write, ctx)) < 0)
+            goto cleanup;
+    }
+cleanup:
+    buf_free(&b);
+    return end_op(s, rc);
+}
+
+/* ---- Counts */
+
+static int sqlite_counts(syncd_store_t *self, syncd_store_counts_t *out)
+{
+    sqlite_store_t *s = impl(self);
+    call_t c = call(s, ST_COUNTS);
+    int rc;
+
+    s->op = "counts";
+    rc = step(&c);
+    if (rc == 1) {
+        out->events = col_u64(&c, 0);
+        out->dead_letters = col_u64(&c, 1);
+        out->suggestions = col_u64(&c, 2);
+        out->votes = col_u64(&c, 3);
+        out->kiosks = col_u64(&c, 4);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = fail(s, PROTO_ESTORE, "SELECT counts returned no row");
+    }
+    return end_op(s, rc);
+}
+
+/* ---- Verification: rollups recomputed from raw events into temporary
+ *      tables, compared with the maintained ones in both directions.
+ *      Keys are compared exactly (EXCEPT); sums of non-integral measures
+ *      and points are compared within a relative 1e-9, because adding the
+ *      same doubles in another order may differ in the last bits. */
+static const char verify_setup[] =
+    "DROP TABLE IF EXISTS temp.verify_day;"
+    "DROP TABLE IF EXISTS temp.verify_measure;"
+    "CREATE TEMP TABLE verify_day AS"
+    " SELECT site_id, day, step_id, staff_id,"
+    "  SUM(CASE WHEN type = 'checkin' THEN 1 ELSE 0 END) AS checkins,"
+    "  SUM(CASE WHEN type = 'checkin' THEN COALESCE(quality, 0) ELSE 0 END)"
+    "   AS quality_sum,"
+    "  SUM(CASE WHEN type = 'checkin' AND quality > 0 THEN 1 ELSE 0 END)"
+    "   AS quality_n,"
+    "  TOTAL(points) AS points,"
+    "  SUM(CASE WHEN type = 'rating' THEN 1 ELSE 0 END) AS ratings_n,"
+    "  SUM(CASE WHEN type = 'rating' THEN score ELSE 0 END) AS ratings_sum"
+    " FROM main.events WHERE type IN ('checkin', 'rating')"
+    " GROUP BY site_id, day, step_id, staff_id;"
+    "CREATE TEMP TABLE verify_measure AS"
+    " SELECT e.site_id, e.day, e.step_id, e.staff_id, m.key AS measure,"
+    "  TOTAL(m.value) AS total"
+    " FROM main.events AS e, json_each(e.measures) AS m"
+    " WHERE e.type = 'checkin'"
+    " GROUP BY e.site_id, e.day, e.step_id, e.staff_id, m.key;";
+
+#define NEAR(a, b) "abs(" a " - " b ") > 1e-9 * max(1.0, abs(" b "))"
+
+/* Each check selects the first difference: columns 0..3 name the row (site,
+ * day, step, staff), then what the format prints. */
+static const struct {
+    const char *sql;
+    const char *fmt; /* printf with the columns as strings, in order */
+    int ncols;
+} verify_checks[] = {
+    {"SELECT site_id, day, step_id, staff_id FROM temp.verify_day EXCEPT"
+     " SELECT site_id, day, step_id, staff_id FROM main.rollup_day LIMIT 1",
+     "rollup_day lacks the row site %s, day %s, step \"%s\", staff \"%s\" "
+     "that its events give",
+     4},
+    {"SELECT site_id, day, step_id, staff_id FROM main.rollup_day EXCEPT"
+     " SELECT site_id, day, step_id, staff_id FROM temp.verify_day LIMIT 1",
+     "rollup_day has the row site %s, day %s, step \"%s\", staff \"%s\" "
+     "with no events behind it",
+     4},
+    {"SELECT r.site_id, r.day, r.step_id, r.staff_id,"
+     " r.checkins, v.checkins, r.quality_sum, v.quality_sum,"
+     " r.quality_n, v.quality_n, r.points, v.points,"
+     " r.ratings_n, v.ratings_n, r.ratings_sum, v.ratings_sum"
+     " FROM main.rollup_day AS r JOIN temp.verify_day AS v"
+     " USING (site_id, day, step_id, staff_id)"
+     " WHERE r.checkins <> v.checkins OR r.quality_sum <> v.quality_sum"
+     " OR r.quality_n <> v.quality_n OR r.ratings_n <> v.ratings_n"
+     " OR r.ratings_sum <> v.ratings_sum OR " NEAR("r.points",
+                                                   "v.points") " LIMIT 1",
+     "rollup_day site %s, day %s, step \"%s\", staff \"%s\" holds "
+     "checkins %s (events give %s), quality_sum %s (%s), quality_n %s (%s), "
+     "points %s (%s), ratings_n %s (%s), ratings_sum %s (%s)",
+     16},
+    {"SELECT site_id, day, step_id, staff_id, measure"
+     " FROM temp.verify_measure EXCEPT"
+     " SELECT site_id, day, step_id, staff_id, measure"
+     " FROM main.rollup_measure LIMIT 1",
+     "rollup_measure lacks the row site %s, day %s, step \"%s\", "
+     "staff \"%s\", measure \"%s\" that its events give",
+     5},
+    {"SELECT site_id, day, step_id, staff_id, measure"
+     " FROM main.rollup_measure EXCEPT"
+     " SELECT site_id, day, step_id, staff_id, measure"
+     " FROM temp.verify_measure LIMIT 1",
+     "rollup_measure has the row site %s, day %s, step \"%s\", "
+     "staff \"%s\", measure \"%s\" with no events behind it",
+     5},
+    {"SELECT r.site_id, r.day, r.step_id, r.staff_id, r.measure,"
+     " r.total, v.total"
+     " FROM main.rollup_measure AS r JOIN temp.verify_measure AS v"
+     " USING (site_id, day, step_id, staff_id, measure)"
+     " WHERE " NEAR("r.total", "v.total") " LIMIT 1",
+     "rollup_measure site %s, day %s, step \"%s\", staff \"%s\", "
+     "measure \"%s\" totals %s but its events give %s",
+     7},
+    {"SELECT s.id, s.votes, COUNT(v.staff_id)"
+     " FROM main.suggestions AS s"
+     " LEFT JOIN main.votes AS v ON v.suggestion_id = s.id"
+     " GROUP BY s.id HAVING s.votes <> COUNT(v.staff_id) LIMIT 1",
+     "suggestion %s counts %s votes but %s staff voted for it", 3},
+    {"SELECT k.kiosk_id, k.events, (SELECT COUNT(*) FROM main.events AS e"
+     "  WHERE e.kiosk_id = k.kiosk_id) AS n,"
+     " k.rejected, (SELECT COUNT(*) FROM main.dead_letters AS d"
+     "  WHERE d.kiosk_id = k.kiosk_id) AS nd"
+     " FROM main.kiosks AS k WHERE k.events <> n OR k.rejected <> nd LIMIT 1",
+     "kiosk %s counts %s events (the store holds %s) and %s rejected "
+     "(dead letters hold %s)",
+     5},
+    {"SELECT k.kiosk_id, k.acked_seq, MAX(e.seq) FROM main.kiosks AS k"
+     " JOIN (SELECT kiosk_id, seq FROM main.events UNION ALL"
+     "  SELECT kiosk_id, seq FROM main.dead_letters) AS e"
+     "  ON e.kiosk_id = k.kiosk_id"
+     " GROUP BY k.kiosk_id HAVING MAX(e.seq) > k.acked_seq LIMIT 1",
+     "kiosk %s has acked seq %s but the store holds seq %s above it", 3},
+};
+
+/* Runs one check: 0 = no difference, PROTO_ERANGE with why filled, or a
+ * store error. */
+static int verify_one(sqlite_store_t *s, size_t k, char *why, size_t why_len)
+{
+    const char *v[16] = {0};
+    char num[16][40];
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, verify_checks[k].sql, -1, &st, NULL);
+
+    if (rc != SQLITE_OK) {
+        rc = db_fail(s, "prepare verification");
+        goto cleanup;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        rc = 0;
+        goto cleanup;
+    }
+    if (rc != SQLITE_ROW) {
+        rc = db_fail(s, "verification");
+        goto cleanup;
+    }
+    for (int i = 0; i < verify_checks[k].ncols && i < 16; i++) {
+        if (sqlite3_column_type(st, i) == SQLITE_FLOAT) {
+            fmt_number(num[i], sizeof num[i], sqlite3_column_double(st, i));
+            v[i] = num[i];
+        } else {
+            const unsigned char *t = sqlite3_column_text(st, i);
+
+            v[i] = t ? (const char *)t : "NULL";
+        }
+    }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(why, why_len, verify_checks[k].fmt, v[0], v[1], v[2], v[3], v[4],
+             v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14],
+             v[15]);
+#pragma GCC diagnostic pop
+    rc = fail(s, PROTO_ERANGE, "%s", why);
+cleanup:
+    sqlite3_finalize(st); /* repeats the step's error, already reported */
+    return rc;
+}
+
+static int sqlite_verify_rollups(syncd_store_t *self, char *why, size_t why_len)
+{
+    sqlite_store_t *s = impl(self);
+    int rc;
+
+    s->op = "verify";
+    /* One read snapshot for the recomputation and every comparison; the
+     * temporary tables vanish with the ROLLBACK at the end. */
+    if ((rc = begin(s, ST_BEGIN_READ)) < 0 ||
+        (rc = exec(s, "recompute rollups", verify_setup)) < 0)
+        goto cleanup;
+    for (size_t k = 0; k < sizeof verify_checks / sizeof verify_checks[0]; k++)
+        if ((rc = verify_one(s, k, why, why_len)) != 0)
+            goto cleanup;
+cleanup:
+    /* Nothing was written but temporary tables: ROLLBACK drops them. */
+    rollback(s);
+    if (rc != 0 && rc != PROTO_ERANGE)
+        snprintf(why, why_len, "%s", s->base.errmsg);
+    return end_op(s, rc);
+}
+
+static const syncd_store_ops_t sqlite_ops = {
+    .name = "sqlite",
+    .destroy = sqlite_destroy,
+    .schema_version = sqlite_schema_version,
+    .kiosk_enrol = sqlite_kiosk_enrol,
+    .kiosk_revoke = sqlite_kiosk_revoke,
+    .kiosk_get = sqlite_kiosk_get,
+    .kiosk_by_key = sqlite_kiosk_by_key,
+    .kiosk_list = sqlite_kiosk_list,
+    .kiosk_seen = sqlite_kiosk_seen,
+    .ingest = sqlite_ingest,
+    .suggestion_exists = sqlite_suggestion_exists,
+    .catalogue_put = sqlite_catalogue_put,
+    .catalogue_current = sqlite_catalogue_current,
+    .catalogue_get = sqlite_catalogue_get,
+    .feed = sqlite_feed,
+    .feed_cursor = sqlite_feed_cursor,
+    .export_events = sqlite_export_events,
+    .counts = sqlite_counts,
+    .verify_rollups = sqlite_verify_rollups,
+};
