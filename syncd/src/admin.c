@@ -1,0 +1,833 @@
+/*
+ * admin.c — the operations managers run through syncctl, one table.
+ *
+ * The admin endpoint is a second CURVE ROUTER whose ZAP domain admits only
+ * manager keys, so every operation here already knows which manager asked
+ * (User-Id "manager:<name>") and logs it. A request is ADMIN_REQ(op,
+ * args); the answer is ADMIN_REP(code, text) where text is JSON unless
+ * the table says otherwise, or a readable sentence when code is not 0.
+ * docs/PROTOCOL.md "Admin operations" documents the same table.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "protocol/keys.h"
+#include "syncd/clock.h"
+#include "syncd/json.h"
+#include "syncd/log.h"
+
+typedef struct {
+    syncd_server_t *srv;
+    const proto_msg_t *req;
+    const char *manager; /* name after "manager:" */
+    int code;
+    char *text; /* malloc'd reply text */
+    size_t len;
+    char detail[256]; /* key=value pairs for the log line */
+} op_t;
+
+typedef void (*op_fn)(op_t *op);
+
+typedef struct {
+    const char *name;
+    op_fn fn;
+    const char *args; /* for the list given with an unknown op */
+} op_def_t;
+
+/* --------------------------------------------------------------- replies */
+
+static void set_text(op_t *op, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_text(op_t *op, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    free(op->text);
+    op->text = NULL;
+    op->len = 0;
+    op->code = code;
+    if (n < 0) {
+        op->code = PROTO_ENOMEM;
+        return;
+    }
+    op->text = s;
+    op->len = (size_t)n;
+}
+
+/* Takes the writer's text as the reply. */
+static void set_json(op_t *op, syncd_json_t *j)
+{
+    char *s = NULL;
+    size_t n = 0;
+    int rc = syncd_json_take(j, &s, &n);
+    if (rc != 0) {
+        set_text(op, rc, "the server could not build its answer (%s)",
+                 proto_strerror(rc));
+        return;
+    }
+    free(op->text);
+    op->code = 0;
+    op->text = s;
+    op->len = n;
+}
+
+static void add_detail(op_t *op, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_detail(op_t *op, const char *fmt, ...)
+{
+    size_t used = strlen(op->detail);
+    if (used + 2 >= sizeof op->detail)
+        return;
+    if (used)
+        op->detail[used++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(op->detail + used, sizeof op->detail - used, fmt, ap);
+    va_end(ap);
+}
+
+static const char *arg(const op_t *op, const char *key)
+{
+    const char *v = proto_admin_arg(op->req, key);
+    return (v && v[0]) ? v : NULL;
+}
+
+static bool id_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PROTO_ID_MAX)
+        return false;
+    for (const char *p = s; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static void store_failed(op_t *op, int rc, const char *what)
+{
+    set_text(op, rc, "%s failed: %s", what, syncd_store_errmsg(op->srv->store));
+}
+
+/* ------------------------------------------------------------------- ops */
+
+static void op_ping(op_t *op)
+{
+    set_text(op, 0, "pong");
+}
+
+static void list_sites(const proto_catalogue_t *cat, char *out, size_t len)
+{
+    out[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < cat->n_sites && used + 4 < len; i++) {
+        int n = snprintf(out + used, len - used, "%s%s", i ? ", " : "",
+                         cat->sites[i].id);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void op_enrol(op_t *op)
+{
+    syncd_server_t *srv = op->srv;
+    const char *kiosk = arg(op, "kiosk");
+    const char *site = arg(op, "site");
+    const char *key = arg(op, "key");
+    if (!kiosk || !site || !key) {
+        set_text(op, PROTO_EINVAL,
+                 "enrol needs the arguments kiosk, site and key (syncctl "
+                 "enrol KIOSK --site SITE --key FILE|Z85)");
+        return;
+    }
+    add_detail(op, "kiosk=%.64s site=%.64s", kiosk, site);
+    if (!id_valid(kiosk) || !id_valid(site)) {
+        set_text(op, PROTO_EINVAL,
+                 "kiosk and site ids may only hold letters, digits, '.', "
+                 "'_' and '-', at most %d of them; \"%.64s\" / \"%.64s\" "
+                 "does not",
+                 PROTO_ID_MAX, kiosk, site);
+        return;
+    }
+    if (!proto_keys_valid_z85(key)) {
+        set_text(op, PROTO_EINVAL,
+                 "\"%.60s\" is not a CURVE public key (40 Z85 characters); "
+                 "pass the kiosk's .pub file or the key text",
+                 key);
+        return;
+    }
+    const proto_catalogue_t *cat = syncd_catalogues_current(srv->catalogues);
+    if (cat && !proto_catalogue_site(cat, site)) {
+        char sites[512];
+        list_sites(cat, sites, sizeof sites);
+        set_text(op, PROTO_ENOTFOUND,
+                 "site \"%s\" is not in catalogue version %" PRIu64
+                 "; its sites are: %s",
+                 site, syncd_catalogues_version(srv->catalogues), sites);
+        return;
+    }
+    syncd_kiosk_t before;
+    bool existed = syncd_store_kiosk_get(srv->store, kiosk, &before) == 0;
+    int rc = syncd_store_kiosk_enrol(srv->store, kiosk, site, key,
+                                     syncd_server_now(srv));
+    if (rc != 0) {
+        store_failed(op, rc, "enrol");
+        return;
+    }
+    (void)syncd_zap_load_kiosks(srv->zap, srv->store);
+    int cut = 0;
+    if (existed && strcmp(before.public_key, key) != 0) {
+        /* A new key replaces the old: connections made with the old one
+         * must not live on. */
+        cut = syncd_session_cut_kiosk(srv, kiosk, false);
+    }
+    add_detail(op, "reenrolled=%s", existed ? "yes" : "no");
+    syncd_json_t *j = syncd_json_new();
+    if (!j) {
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        return;
+    }
+    syncd_json_object_begin(j);
+    syncd_json_key(j, "kiosk");
+    syncd_json_string(j, kiosk);
+    syncd_json_key(j, "site");
+    syncd_json_string(j, site);
+    syncd_json_key(j, "key");
+    syncd_json_string(j, key);
+    syncd_json_key(j, "reenrolled");
+    syncd_json_bool(j, existed);
+    syncd_json_key(j, "connections_closed");
+    syncd_json_int(j, cut);
+    syncd_json_key(j, "catalogue_checked");
+    syncd_json_bool(j, cat != NULL);
+    syncd_json_object_end(j);
+    set_json(op, j);
+    syncd_json_destroy(&j);
+}
+
+static void op_revoke(op_t *op)
+{
+    syncd_server_t *srv = op->srv;
+    const char *kiosk = arg(op, "kiosk");
+    if (!kiosk) {
+        set_text(op, PROTO_EINVAL,
+                 "revoke needs the argument kiosk (syncctl revoke KIOSK)");
+        return;
+    }
+    add_detail(op, "kiosk=%.64s", kiosk);
+    int rc = syncd_store_kiosk_revoke(srv->store, kiosk, syncd_server_now(srv));
+    if (rc == PROTO_ENOTFOUND) {
+        set_text(op, rc,
+                 "no kiosk \"%.64s\" is enrolled; list them with syncctl "
+                 "kiosks",
+                 kiosk);
+        return;
+    }
+    if (rc != 0) {
+        store_failed(op, rc, "revoke");
+        return;
+    }
+    /* The allow-list first, so that the reconnect the cut provokes is
+     * already refused. */
+    (void)syncd_zap_load_kiosks(srv->zap, srv->store);
+    int cut = syncd_session_cut_kiosk(srv, kiosk, true);
+    add_detail(op, "connections_closed=%d", cut);
+    syncd_json_t *j = syncd_json_new();
+    if (!j) {
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        return;
+    }
+    syncd_json_object_begin(j);
+    syncd_json_key(j, "kiosk");
+    syncd_json_string(j, kiosk);
+    syncd_json_key(j, "revoked");
+    syncd_json_bool(j, true);
+    syncd_json_key(j, "connections_closed");
+    syncd_json_int(j, cut);
+    syncd_json_object_end(j);
+    set_json(op, j);
+    syncd_json_destroy(&j);
+}
+
+static void json_time(syncd_json_t *j, const char *key, int64_t ms)
+{
+    char iso[32];
+    syncd_json_key(j, key);
+    if (ms > 0)
+        syncd_json_string(j, syncd_clock_iso(ms, iso, sizeof iso));
+    else
+        syncd_json_null(j);
+}
+
+static void op_kiosks(op_t *op)
+{
+    syncd_kiosk_t *list = NULL;
+    size_t n = 0;
+    int rc = syncd_store_kiosk_list(op->srv->store, &list, &n);
+    if (rc != 0) {
+        store_failed(op, rc, "listing kiosks");
+        free(list);
+        return;
+    }
+    syncd_json_t *j = syncd_json_new();
+    if (!j) {
+        free(list);
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        return;
+    }
+    syncd_json_array_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        const syncd_kiosk_t *k = &list[i];
+        syncd_json_object_begin(j);
+        syncd_json_key(j, "id");
+        syncd_json_string(j, k->kiosk_id);
+        syncd_json_key(j, "site");
+        syncd_json_string(j, k->site_id);
+        syncd_json_key(j, "key");
+        syncd_json_string(j, k->public_key);
+        syncd_json_key(j, "revoked");
+        syncd_json_bool(j, k->revoked);
+        json_time(j, "enrolled", k->enrolled_ms);
+        json_time(j, "revoked_at", k->revoked ? k->revoked_ms : 0);
+        syncd_json_key(j, "connected");
+        syncd_json_bool(j, syncd_session_connected(op->srv, k->kiosk_id));
+        syncd_json_object_end(j);
+    }
+    syncd_json_array_end(j);
+    free(list);
+    add_detail(op, "kiosks=%zu", n);
+    set_json(op, j);
+    syncd_json_destroy(&j);
+}
+
+static void op_status(op_t *op)
+{
+    syncd_server_t *srv = op->srv;
+    syncd_kiosk_t *list = NULL;
+    size_t n = 0;
+    syncd_store_counts_t counts = {0};
+    int rc = syncd_store_kiosk_list(srv->store, &list, &n);
+    if (rc == 0)
+        rc = syncd_store_counts(srv->store, &counts);
+    if (rc != 0) {
+        store_failed(op, rc, "reading the fleet status");
+        free(list);
+        return;
+    }
+    syncd_json_t *j = syncd_json_new();
+    if (!j) {
+        free(list);
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        return;
+    }
+    int64_t now = syncd_server_now(srv);
+    syncd_json_object_begin(j);
+    syncd_json_key(j, "server_time_ms");
+    syncd_json_int(j, now);
+    json_time(j, "server_time", now);
+    syncd_json_key(j, "catalogue_version");
+    syncd_json_uint(j, syncd_catalogues_version(srv->catalogues));
+    syncd_json_key(j, "sessions");
+    syncd_json_uint(j, syncd_server_session_count(srv));
+    syncd_json_key(j, "kiosks");
+    syncd_json_array_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        const syncd_kiosk_t *k = &list[i];
+        syncd_json_object_begin(j);
+        syncd_json_key(j, "id");
+        syncd_json_string(j, k->kiosk_id);
+        syncd_json_key(j, "site");
+        syncd_json_string(j, k->site_id);
+        syncd_json_key(j, "revoked");
+        syncd_json_bool(j, k->revoked);
+        syncd_json_key(j, "connected");
+        syncd_json_bool(j, syncd_session_connected(srv, k->kiosk_id));
+        json_time(j, "last_seen", k->last_seen_ms);
+        syncd_json_key(j, "last_seen_ms");
+        syncd_json_int(j, k->last_seen_ms);
+        json_time(j, "last_sync", k->last_sync_ms);
+        syncd_json_key(j, "last_sync_ms");
+        syncd_json_int(j, k->last_sync_ms);
+        syncd_json_key(j, "acked_seq");
+        syncd_json_uint(j, k->acked_seq);
+        syncd_json_key(j, "last_seq");
+        syncd_json_uint(j, k->last_seq);
+        syncd_json_key(j, "lag");
+        syncd_json_uint(
+            j, k->last_seq > k->acked_seq ? k->last_seq - k->acked_seq : 0);
+        syncd_json_key(j, "outbox_depth");
+        syncd_json_uint(j, k->outbox_depth);
+        syncd_json_key(j, "oldest_unsent_s");
+        syncd_json_uint(j, k->oldest_unsent_s);
+        syncd_json_key(j, "clock_skew_ms");
+        syncd_json_int(j, k->clock_skew_ms);
+        syncd_json_key(j, "app_version");
+        syncd_json_string(j, k->app_version);
+        syncd_json_key(j, "catalogue_version");
+        syncd_json_uint(j, k->catalogue_version);
+        syncd_json_key(j, "events");
+        syncd_json_uint(j, k->events);
+        syncd_json_key(j, "rejected");
+        syncd_json_uint(j, k->rejected);
+        syncd_json_object_end(j);
+    }
+    syncd_json_array_end(j);
+    syncd_json_key(j, "totals");
+    syncd_json_object_begin(j);
+    syncd_json_key(j, "kiosks");
+    syncd_json_uint(j, counts.kiosks);
+    syncd_json_key(j, "events");
+    syncd_json_uint(j, counts.events);
+    syncd_json_key(j, "dead_letters");
+    syncd_json_uint(j, counts.dead_letters);
+    syncd_json_key(j, "suggestions");
+    syncd_json_uint(j, counts.suggestions);
+    syncd_json_key(j, "votes");
+    syncd_json_uint(j, counts.votes);
+    syncd_json_object_end(j);
+    syncd_json_object_end(j);
+    free(list);
+    set_json(op, j);
+    syncd_json_destroy(&j);
+}
+
+static void op_catalogue_import(op_t *op)
+{
+    size_t len = 0;
+    const char *yaml = NULL;
+    for (uint32_t i = 0; i < op->req->u.admin_req.n_args; i++) {
+        const proto_arg_t *a = &op->req->u.admin_req.args[i];
+        if (strcmp(a->key, "yaml") == 0) {
+            yaml = a->value;
+            len = a->value_len;
+        }
+    }
+    if (!yaml || len == 0) {
+        set_text(op, PROTO_EINVAL,
+                 "catalogue.import needs the argument yaml (syncctl "
+                 "catalogue import FILE)");
+        return;
+    }
+    const char *name = arg(op, "name");
+    if (!name)
+        name = "catalogue.yaml";
+    add_detail(op, "bytes=%zu", len);
+    char err[1024];
+    uint64_t version = 0;
+    bool imported = false;
+    int rc = syncd_server_import_catalogue(op->srv, yaml, len, name, &version,
+                                           &imported, err, sizeof err);
+    if (rc != 0) {
+        set_text(op, rc, "%s", err);
+        return;
+    }
+    add_detail(op, "version=%" PRIu64 " imported=%s", version,
+               imported ? "yes" : "no");
+    if (imported)
+        syncd_log(SYNCD_LOG_INFO,
+                  "catalogue imported version=%" PRIu64 " manager=%s", version,
+                  op->manager);
+    syncd_json_t *j = syncd_json_new();
+    if (!j) {
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        return;
+    }
+    syncd_json_object_begin(j);
+    syncd_json_key(j, "version");
+    syncd_json_uint(j, version);
+    syncd_json_key(j, "imported");
+    syncd_json_bool(j, imported);
+    syncd_json_object_end(j);
+    set_json(op, j);
+    syncd_json_destroy(&j);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return PROTO_EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return PROTO_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static void op_catalogue_export(op_t *op)
+{
+    syncd_server_t *srv = op->srv;
+    uint64_t current = syncd_catalogues_version(srv->catalogues);
+    uint64_t version = current;
+    const char *v = arg(op, "version");
+    if (v && parse_u64(v, &version) != 0) {
+        set_text(op, PROTO_EINVAL,
+                 "version \"%.32s\" is not a number; give a version such as "
+                 "3",
+                 v);
+        return;
+    }
+    if (current == 0) {
+        set_text(op, PROTO_ENOTFOUND,
+                 "no catalogue has been imported yet; import one with "
+                 "syncctl catalogue import FILE");
+        return;
+    }
+    add_detail(op, "version=%" PRIu64, version);
+    char *yaml = NULL;
+    size_t len = 0;
+    int rc;
+    if (version == current) {
+        const char *cur = syncd_catalogues_yaml(srv->catalogues, &len);
+        yaml = malloc(len + 1);
+        rc = yaml ? 0 : PROTO_ENOMEM;
+        if (yaml) {
+            memcpy(yaml, cur, len);
+            yaml[len] = '\0';
+        }
+    } else {
+        rc = syncd_store_catalogue_get(srv->store, version, &yaml, &len);
+    }
+    if (rc == PROTO_ENOTFOUND) {
+        set_text(op, rc,
+                 "there is no catalogue version %" PRIu64
+                 "; versions run from 1 to %" PRIu64,
+                 version, current);
+        free(yaml);
+        return;
+    }
+    if (rc != 0) {
+        store_failed(op, rc, "reading the catalogue");
+        free(yaml);
+        return;
+    }
+    free(op->text);
+    op->code = 0;
+    op->text = yaml;
+    op->len = len;
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool overflow;
+} sink_t;
+
+static int sink_write(void *ctx, const char *data, size_t len)
+{
+    sink_t *s = ctx;
+    if (s->len + len > PROTO_ADMIN_TEXT_MAX) {
+        s->overflow = true;
+        return PROTO_ERANGE;
+    }
+    if (s->len + len + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 65536;
+        while (cap < s->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(s->buf, cap);
+        if (!nb)
+            return PROTO_ENOMEM;
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, len);
+    s->len += len;
+    s->buf[s->len] = '\0';
+    return 0;
+}
+
+/* The date after "YYYY-MM-DD" (for an inclusive --until). */
+static int next_date(const char *date, char out[11])
+{
+    int y, m, d;
+    if (sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
+        return PROTO_EINVAL;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d + 1;
+    time_t t = timegm(&tm);
+    struct tm n;
+    if (t == (time_t)-1 || !gmtime_r(&t, &n))
+        return PROTO_EINVAL;
+    if (n.tm_year + 1900 < 1 || n.tm_year + 1900 > 9999)
+        return PROTO_EINVAL;
+    char tmp[40];
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", n.tm_year + 1900, n.tm_mon + 1,
+             n.tm_mday);
+    memcpy(out, tmp, 11);
+    return 0;
+}
+
+static void op_export_events(op_t *op)
+{
+    syncd_server_t *srv = op->srv;
+    const char *format = arg(op, "format");
+    const char *site = arg(op, "site");
+    const char *since = arg(op, "since");
+    const char *until = arg(op, "until");
+    syncd_export_format_t fmt;
+    if (!format || strcmp(format, "csv") == 0) {
+        fmt = SYNCD_EXPORT_CSV;
+    } else if (strcmp(format, "json") == 0) {
+        fmt = SYNCD_EXPORT_JSON;
+    } else {
+        set_text(op, PROTO_EINVAL,
+                 "format \"%.32s\" is not known; use csv or json", format);
+        return;
+    }
+    /* Dates are the site's calendar days: the site's timezone, or when no
+     * site is named, that of the catalogue's first site. */
+    const char *tz = SYNCD_DEFAULT_TIMEZONE;
+    const proto_catalogue_t *cat = syncd_catalogues_current(srv->catalogues);
+    if (cat) {
+        const proto_site_t *s = site ? proto_catalogue_site(cat, site)
+                                     : (cat->n_sites ? &cat->sites[0] : NULL);
+        if (s && s->timezone[0])
+            tz = s->timezone;
+    }
+    int64_t since_ms = 0, until_ms = 0;
+    char after[11];
+    if (since && syncd_local_midnight_ms(tz, since, &since_ms) != 0) {
+        set_text(op, PROTO_EINVAL,
+                 "since \"%.32s\" is not a date; write it as YYYY-MM-DD",
+                 since);
+        return;
+    }
+    if (until && (next_date(until, after) != 0 ||
+                  syncd_local_midnight_ms(tz, until, &until_ms) != 0 ||
+                  syncd_local_midnight_ms(tz, after, &until_ms) != 0)) {
+        set_text(op, PROTO_EINVAL,
+                 "until \"%.32s\" is not a date; write it as YYYY-MM-DD",
+                 until);
+        return;
+    }
+    if (since && until && until_ms <= since_ms) {
+        set_text(op, PROTO_EINVAL,
+                 "until %s is before since %s; nothing to export", until,
+                 since);
+        return;
+    }
+    add_detail(op, "format=%s site=%.64s since=%.10s until=%.10s",
+               fmt == SYNCD_EXPORT_CSV ? "csv" : "json", site ? site : "all",
+               since ? since : "-", until ? until : "-");
+    sink_t sink = {0};
+    int rc = syncd_store_export_events(srv->store, fmt, site, since_ms,
+                                       until_ms, sink_write, &sink);
+    if (sink.overflow) {
+        free(sink.buf);
+        set_text(op, PROTO_ERANGE,
+                 "the export is larger than %u MiB, the most one answer may "
+                 "carry; narrow it with --since/--until or --site and "
+                 "export in parts",
+                 (unsigned)(PROTO_ADMIN_TEXT_MAX >> 20));
+        return;
+    }
+    if (rc != 0) {
+        free(sink.buf);
+        store_failed(op, rc, "export");
+        return;
+    }
+    add_detail(op, "bytes=%zu", sink.len);
+    free(op->text);
+    op->code = 0;
+    op->text = sink.buf ? sink.buf : strdup("");
+    op->len = sink.len;
+    if (!op->text)
+        set_text(op, PROTO_ENOMEM, "out of memory");
+}
+
+/* PRAGMA integrity_check on the SQLite file, through a read-only
+ * connection of its own: the store interface is backend-neutral and has
+ * no such call. 0 when "ok", else PROTO_ERANGE with the first problems in
+ * why. */
+static int integrity_check(const char *path, char *why, size_t why_len)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = PROTO_EIO;
+    why[0] = '\0';
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(why, why_len, "cannot open %s to check it: %s", path,
+                 db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    if (sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &st, NULL) !=
+            SQLITE_OK) {
+        snprintf(why, why_len, "cannot check %s: %s", path, sqlite3_errmsg(db));
+        goto out;
+    }
+    size_t used = 0;
+    int step;
+    rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        if (line && strcmp(line, "ok") == 0)
+            continue;
+        rc = PROTO_ERANGE;
+        int n = snprintf(why + used, why_len - used, "%s%s", used ? "; " : "",
+                         line ? line : "?");
+        if (n < 0 || (size_t)n >= why_len - used)
+            break;
+        used += (size_t)n;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        snprintf(why, why_len, "checking %s failed: %s", path,
+                 sqlite3_errmsg(db));
+        rc = PROTO_EIO;
+    }
+out:
+    if (st)
+        (void)sqlite3_finalize(st);
+    if (db)
+        (void)sqlite3_close(db);
+    return rc;
+}
+
+static void op_verify(op_t *op)
+{
+    syncd_server_t *srv = op->srv;
+    char why[1024] = "";
+    int rc = syncd_store_verify_rollups(srv->store, why, sizeof why);
+    if (rc != 0) {
+        set_text(op, rc == PROTO_ERANGE ? PROTO_ERANGE : rc,
+                 "rollups differ from the raw events: %s", why);
+        add_detail(op, "result=rollups");
+        return;
+    }
+    if (srv->store_path) {
+        rc = integrity_check(srv->store_path, why, sizeof why);
+        if (rc != 0) {
+            set_text(op, rc, "database integrity check failed: %s", why);
+            add_detail(op, "result=integrity");
+            return;
+        }
+    }
+    add_detail(op, "result=ok");
+    set_text(op, 0, "ok");
+}
+
+static const op_def_t ops[] = {
+    {"ping", op_ping, ""},
+    {"enrol", op_enrol, "kiosk, site, key"},
+    {"revoke", op_revoke, "kiosk"},
+    {"kiosks", op_kiosks, ""},
+    {"status", op_status, ""},
+    {"catalogue.import", op_catalogue_import, "yaml, name?"},
+    {"catalogue.export", op_catalogue_export, "version?"},
+    {"export.events", op_export_events, "format, site?, since?, until?"},
+    {"verify", op_verify, ""},
+};
+
+static void unknown_op(op_t *op, const char *name)
+{
+    char list[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        int n = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         ops[i].name);
+        if (n < 0 || (size_t)n >= sizeof list - used)
+            break;
+        used += (size_t)n;
+    }
+    set_text(op, PROTO_ENOTFOUND,
+             "unknown operation \"%.32s\"; the operations are: %s", name, list);
+}
+
+void syncd_admin_message(syncd_server_t *self, const uint8_t *rid,
+                         size_t rid_len, const char *user_id,
+                         const uint8_t *data, size_t len)
+{
+    size_t plen = strlen(SYNCD_MANAGER_PREFIX);
+    if (strncmp(user_id, SYNCD_MANAGER_PREFIX, plen) != 0) {
+        syncd_log(SYNCD_LOG_WARN,
+                  "admin request from a key that is not a manager's refused "
+                  "user=%s",
+                  user_id);
+        (void)syncd_server_send_error(self, self->admin_sock, rid, rid_len,
+                                      PROTO_EDENIED,
+                                      "admin operations need a manager key");
+        return;
+    }
+    const char *manager = user_id + plen;
+    proto_msg_t req = {0};
+    proto_diag_t diag = {{0}, 0};
+    int rc = proto_decode(data, len, PROTO_MAX_ADMIN_FRAME, &req, &diag);
+    if (rc != 0) {
+        syncd_log(SYNCD_LOG_WARN,
+                  "undecodable admin frame; answered with ERROR manager=%s "
+                  "bytes=%zu error=%s where=%s",
+                  manager, len, proto_errname(rc),
+                  diag.where[0] ? diag.where : "?");
+        (void)syncd_server_send_error(self, self->admin_sock, rid, rid_len, rc,
+                                      "%s at %s", proto_errname(rc),
+                                      diag.where[0] ? diag.where : "the start");
+        return;
+    }
+    if (req.type != PROTO_MSG_ADMIN_REQ) {
+        (void)syncd_server_send_error(self, self->admin_sock, rid, rid_len,
+                                      PROTO_ESTATE,
+                                      "%s is not accepted on the admin "
+                                      "endpoint; send ADMIN_REQ",
+                                      proto_msg_name(req.type));
+        proto_msg_clear(&req);
+        return;
+    }
+    int64_t t0 = syncd_clock_mono_ms();
+    op_t op = {.srv = self, .req = &req, .manager = manager};
+    const op_def_t *def = NULL;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        if (strcmp(ops[i].name, req.u.admin_req.op) == 0)
+            def = &ops[i];
+    }
+    if (def)
+        def->fn(&op);
+    else
+        unknown_op(&op, req.u.admin_req.op);
+    if (!op.text && op.code == 0)
+        set_text(&op, 0, "%s", "");
+    proto_msg_t rep = {.type = PROTO_MSG_ADMIN_REP};
+    rep.u.admin_rep.code = op.code;
+    rep.u.admin_rep.text = op.text ? op.text : (char *)"out of memory";
+    rep.u.admin_rep.text_len = op.text ? op.len : strlen("out of memory");
+    (void)syncd_server_send(self, self->admin_sock, rid, rid_len, &rep);
+    char optext[PROTO_KEY_MAX * 2 + 4];
+    const char *opq =
+        syncd_log_quote(req.u.admin_req.op, optext, sizeof optext);
+    int64_t ms = syncd_clock_mono_ms() - t0;
+    if (op.code == 0) {
+        syncd_log(SYNCD_LOG_INFO,
+                  "admin op=%s manager=%s code=0 ms=%" PRId64 "%s%s", opq,
+                  manager, ms, op.detail[0] ? " " : "", op.detail);
+    } else {
+        char first[PROTO_REASON_MAX + 1];
+        char quoted[PROTO_REASON_MAX * 2];
+        snprintf(first, sizeof first, "%s", op.text ? op.text : "");
+        syncd_log(SYNCD_LOG_WARN,
+                  "admin op refused op=%s manager=%s code=%s ms=%" PRId64
+                  "%s%s reason=%s",
+                  opq, manager, proto_errname(op.code), ms,
+                  op.detail[0] ? " " : "", op.detail,
+                  syncd_log_quote(first, quoted, sizeof quoted));
+    }
+    free(op.text);
+    proto_msg_clear(&req);
+}
