@@ -1,0 +1,113 @@
+/*
+ * app.h — the SDL side of the kiosk (private to kiosk/src/app): the text
+ * cache, the view, input mapping, the shell that joins the model to the
+ * outbox and the sync thread, and the headless script runner.
+ *
+ * The model (kiosk/model.h) decides everything; these files only turn
+ * SDL events into model inputs, draw the model's widget tree, and carry
+ * out the model's effects.
+ */
+#ifndef KIOSK_APP_H
+#define KIOSK_APP_H
+
+#include <SDL.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kiosk/model.h"
+
+/* ---- text.c: fonts, fitting and a cache of rendered text */
+typedef struct kiosk_textcache kiosk_textcache_t;
+
+/* What drawing one widget's text found. */
+typedef struct {
+    bool overflow; /* did not fit even shrunk: some of it is cut off */
+    int missing;   /* code points the font has no glyph for */
+    int px;        /* size used */
+    int lines;     /* lines used */
+} kiosk_text_report_t;
+
+/* Opens the font (path, face index in a .ttc). NULL with err. */
+kiosk_textcache_t *kiosk_textcache_new(const char *font_path, int index,
+                                       char *err, size_t err_len);
+void kiosk_textcache_destroy(kiosk_textcache_t **self_p);
+/* Textures belong to a renderer: call when it changes. */
+void kiosk_textcache_set_renderer(kiosk_textcache_t *self, SDL_Renderer *r);
+/* Draws text fitted into box: at px, wrapped onto lines when multiline,
+ * shrunk down to 60% when needed; align -1 left, 0 centre, 1 right. */
+int kiosk_textcache_draw(kiosk_textcache_t *self, const char *text, int px,
+                         SDL_Color colour, SDL_Rect box, bool multiline,
+                         int align, kiosk_text_report_t *rep);
+/* Cache figures for tests: entries and renders done (misses). */
+void kiosk_textcache_stats(const kiosk_textcache_t *self, size_t *entries,
+                           size_t *renders);
+/* Finds the CJK font: fontconfig's match for "Noto Sans CJK SC", else the
+ * Debian path. 0 or -1. */
+int kiosk_find_font(char *path, size_t len, int *index);
+
+/* ---- view.c: draws the widget tree */
+typedef struct kiosk_view kiosk_view_t;
+kiosk_view_t *kiosk_view_new(kiosk_textcache_t *text);
+void kiosk_view_destroy(kiosk_view_t **self_p);
+/* Draws every widget; the per-widget text reports stay until the next
+ * draw. 0 or -1 (SDL error). */
+int kiosk_view_draw(kiosk_view_t *self, SDL_Renderer *r,
+                    const kiosk_widget_t *w, size_t n);
+const kiosk_text_report_t *kiosk_view_reports(const kiosk_view_t *self,
+                                              size_t *n);
+
+/* ---- input.c: SDL events → model inputs */
+/* Fills *in from e and returns 1, or returns 0 for events that are not
+ * input (and for mouse events SDL synthesised from touch, so that one tap
+ * never counts twice). buf holds text the input points to. */
+int kiosk_input_from_sdl(const SDL_Event *e, int win_w, int win_h,
+                         kiosk_input_t *in, char *buf, size_t buf_len);
+/* The SDL hints that stop SDL from synthesising mouse from touch and
+ * touch from mouse; call before SDL_Init. */
+void kiosk_input_hints(void);
+
+/* ---- shell.c: the model joined to the outbox and the sync thread */
+typedef struct kiosk_shell kiosk_shell_t;
+
+typedef struct {
+    const char *data_dir;       /* NULL: a temporary one (headless) */
+    const char *catalogue_path; /* seed when nothing is cached; NULL */
+    const char *assets_dir;     /* strings live in assets/strings */
+    const char *lang;           /* "zh" / "en" / NULL = kiosk.conf */
+    int width, height;
+    int idle_timeout_s; /* 0 = kiosk.conf or 60 */
+    bool headless;
+} kiosk_shell_config_t;
+
+kiosk_shell_t *kiosk_shell_new(const kiosk_shell_config_t *cfg, int64_t now,
+                               char *err, size_t err_len);
+void kiosk_shell_destroy(kiosk_shell_t **self_p);
+kiosk_model_t *kiosk_shell_model(kiosk_shell_t *self);
+/* Feeds one input to the model and carries out what it asks (saves,
+ * sync kicks), feeding the results back. Returns the model's code. */
+int kiosk_shell_input(kiosk_shell_t *self, kiosk_input_t *in, int64_t now);
+/* Drains the sync thread's queue into the model (every frame). */
+void kiosk_shell_poll(kiosk_shell_t *self, int64_t now);
+/* Headless `sync`: waits briefly for the sync thread to report, then
+ * polls. */
+void kiosk_shell_sync_round(kiosk_shell_t *self, int64_t now);
+/* Wall clock in ms. */
+int64_t kiosk_now_ms(void);
+
+/* ---- script.c: headless replay */
+typedef struct {
+    const char *script;
+    const char *shots_dir;
+    const char *dump_path; /* NULL = none */
+    int width, height;
+    const char *lang;
+    const char *font_path;
+    int font_index;
+    bool check; /* verify fit, overlap, glyphs, non-blank at every shot */
+} kiosk_script_config_t;
+
+/* Runs the script. 0, or -1 with "FILE:LINE: what" in err. */
+int kiosk_script_run(kiosk_shell_t *shell, const kiosk_script_config_t *cfg,
+                     char *err, size_t err_len);
+
+#endif
