@@ -321,7 +321,7 @@ static int block_example(FILE *o)
     hello.u.hello.version = 1;
     strcpy(hello.u.hello.kiosk_id, "k01");
     strcpy(hello.u.hello.app_version, "0.1.0");
-    hello.u.hello.catalogue_version = 3;
+    hello.u.hello.catalogue_version = 1;
     hello.u.hello.last_seq = 41;
     hello.u.hello.outbox_depth = 1;
     hello.u.hello.oldest_unsent_s = 95;
@@ -331,7 +331,7 @@ static int block_example(FILE *o)
     proto_msg_t welcome = {.type = PROTO_MSG_WELCOME};
     welcome.u.welcome.version = 1;
     welcome.u.welcome.acked_seq = 41;
-    welcome.u.welcome.catalogue_version = 3;
+    welcome.u.welcome.catalogue_version = 1;
     welcome.u.welcome.feed_cursor = 17;
     welcome.u.welcome.server_time_ms = 1764230400120;
     welcome.u.welcome.heartbeat_ms = 15000;
@@ -341,15 +341,15 @@ static int block_example(FILE *o)
                         .captured_ms = 1764230305000,
                         .boot_id = 0x2f9c0d41e37a5b68ull,
                         .mono_ms = 3600000,
-                        .catalogue_version = 3,
+                        .catalogue_version = 1,
                         .n_measures = 2,
                         .quality = 4};
     strcpy(ev.kiosk_id, "k01");
-    strcpy(ev.staff_id, "s07");
+    strcpy(ev.staff_id, "liu-yang");
     strcpy(ev.step_id, "tm-call");
     strcpy(ev.measures[0].key, "calls");
     ev.measures[0].value = 35;
-    strcpy(ev.measures[1].key, "effective");
+    strcpy(ev.measures[1].key, "effective_calls");
     ev.measures[1].value = 6;
     ev.note = "名单新";
     proto_msg_t push = {.type = PROTO_MSG_PUSH};
@@ -367,7 +367,7 @@ static int block_example(FILE *o)
     }
     if (rc == 0) {
         fprintf(o, "\nThe kiosk sends its waiting check-in, seq 42 (35 calls, "
-                   "6 effective, quality 4, note \"名单新\", \"the list is "
+                   "6 effective calls, quality 4, note \"名单新\", \"the list is "
                    "fresh\"):\n\n");
         rc = example(o, "PUSH", &push);
     }
