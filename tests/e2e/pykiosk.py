@@ -89,8 +89,6 @@ def say(msg):
 # They are reported (see the report of the protocol review) and tolerated here so
 # that this test keeps guarding everything else; each one is printed when seen.
 KNOWN_BUGS = {
-    "anon-with-staff": "a suggestion with anonymous true AND staff_id is accepted, "
-                       "not rejected INVALID (PROTOCOL.md section 5, Anonymous suggestions)",
     "no-standings": "FEED never carries standings, although check-ins of this week earned "
                     "points (PROTOCOL.md 4.8 and 6.6)",
 }
@@ -426,15 +424,11 @@ def run(a):
     ]
     acked, rejects = k.push(c, batch2, "PUSH batch 2")
     eq("ACK.acked_seq of batch 2", acked, 20)
-    if 17 not in [r["seq"] for r in rejects]:
-        known_bug("anon-with-staff", "seq 17 was stored")
-        want_accepted_17 = True
-        rejects = sorted(rejects + [{"seq": 17, "code": R["INVALID"], "reason": "(expected)"}],
-                         key=lambda r: r["seq"])
-    else:
-        want_accepted_17 = False
+    # seq 17: anonymous AND staff_id: stored anonymously, the author dropped
+    # (PROTOCOL.md section 5, Anonymous suggestions).
+    want_accepted_17 = True
     want = [(12, "UNKNOWN_SUGGESTION"), (13, "UNKNOWN_STAFF"), (14, "UNKNOWN_MEASURE"),
-            (15, "OUT_OF_RANGE"), (16, "UNKNOWN_PROCESS"), (17, "INVALID"),
+            (15, "OUT_OF_RANGE"), (16, "UNKNOWN_PROCESS"),
             (18, "KIOSK_MISMATCH"), (19, "BAD_ORDER")]
     eq("ACK.rejects of batch 2", [(r["seq"], r["code"]) for r in rejects],
        [(s, R[n]) for s, n in want])
@@ -444,7 +438,7 @@ def run(a):
     if want_accepted_17:  # stored as anonymous: the author must not be kept
         k.accepted.append({x: v for x, v in batch2[8].items() if x != "staff_id"})
     k.last_seq = 20
-    say("PUSH 12 events -> ACK acked_seq 20, 8 rejects with the documented codes")
+    say("PUSH 12 events -> ACK acked_seq 20, 7 rejects with the documented codes")
 
     # -- 6.6: the feed, one suggestion a page.
     cursor, pages, sugg, standings = 0, 0, {}, None
@@ -466,8 +460,8 @@ def run(a):
             fail("FEED paging does not end")
     want_ids = [f"{k.kid}:3", f"{k.kid}:5"] + ([f"{k.kid}:17"] if want_accepted_17 else [])
     eq("suggestion ids in the feed", sorted(sugg), sorted(want_ids))
-    if want_accepted_17:
-        known_bug("anon-with-staff", f"in FEED: author_id {sugg[want_ids[2]].get('author_id')!r}")
+    if sugg[f"{k.kid}:17"].get("author_id"):
+        fail(f"anonymous suggestion 17 carries author_id {sugg[f'{k.kid}:17']['author_id']!r}")
     s3, s5 = sugg[f"{k.kid}:3"], sugg[f"{k.kid}:5"]
     eq("feed suggestion 3", {x: s3.get(x) for x in ("kind", "status", "title", "body", "process_id",
                                                     "step_id", "author_id", "votes", "created_ms")},
