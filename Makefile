@@ -33,8 +33,13 @@ test: build asan
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE '^bench$$'
 
+# Full benchmarks, one at a time; prints the table and writes
+# $(BUILD)/bench.json (docs/PERFORMANCE.md). Tiny-size smoke runs of the
+# same programs are part of `make test` (label smoke).
 bench: build
-	@cd $(BUILD) && ctest --output-on-failure -L '^bench$$'
+	@rm -f $(BUILD)/bench/results.tsv
+	@cd $(BUILD) && ctest --output-on-failure -L '^bench$$'; rc=$$?; \
+	  cd $(CURDIR) && bench/report $(BUILD)/bench/results.tsv $(BUILD)/bench.json; exit $$rc
 
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DSTEPWISE_FUZZ=ON >/dev/null

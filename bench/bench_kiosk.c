@@ -1,0 +1,414 @@
+/*
+ * bench_kiosk.c — the kiosk app's figures at 1920x1080 in the headless
+ * software renderer: cold start to first frame, frame time (median and
+ * p99) per screen, tap-to-durable (the confirm tap until the outbox has
+ * committed and fsynced the check-in), resident memory.
+ *
+ * It drives the real shell (model, outbox, text cache, view) the way the
+ * headless runner does (kiosk/src/app/script.c) and times each frame: a
+ * clock tick through the model, the widget tree, the drawing of every
+ * widget and its text onto the software surface.
+ *
+ * Baselines in the same run: for frames, the same screen drawn as bare
+ * boxes (clear plus one filled rectangle per widget, no text), the
+ * renderer's floor; for tap-to-durable, one raw SQLite row committed with
+ * WAL and synchronous=FULL. Output checks: every frame of a screen must
+ * draw the same pixels as its first (hashed), each confirm must land on
+ * the saved screen, and the outbox must hold exactly the confirmed
+ * check-ins (hashed back from the file).
+ */
+#include <SDL.h>
+#include <SDL_ttf.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "bench.h"
+#include "kiosk/outbox.h"
+
+#define W 1920
+#define H 1080
+
+typedef struct {
+    kiosk_shell_t *shell;
+    SDL_Surface *surf;
+    SDL_Renderer *r;
+    kiosk_textcache_t *text;
+    kiosk_view_t *view;
+    int64_t now;
+} kb_t;
+
+static int tap(kb_t *k, const char *id)
+{
+    kiosk_input_t in;
+    memset(&in, 0, sizeof in);
+    in.kind = KIOSK_IN_TAP_ID;
+    in.id = id;
+    int rc = kiosk_shell_input(k->shell, &in, k->now);
+    kiosk_shell_poll(k->shell, k->now);
+    if (rc < 0)
+        fprintf(
+            stderr, "bench: tap %s on screen %s failed (%d)\n", id,
+            kiosk_screen_name(kiosk_model_screen(kiosk_shell_model(k->shell))),
+            rc);
+    return rc < 0 ? -1 : 0;
+}
+
+static const char *screen(kb_t *k)
+{
+    return kiosk_screen_name(kiosk_model_screen(kiosk_shell_model(k->shell)));
+}
+
+static uint64_t pixels_hash(kb_t *k)
+{
+    return bench_fnv(BENCH_FNV_INIT, k->surf->pixels,
+                     (size_t)k->surf->pitch * (size_t)k->surf->h);
+}
+
+/* One frame: tick, widgets, draw. 0, or -1 when drawing failed. */
+static int frame(kb_t *k, bool bare)
+{
+    size_t n;
+    kiosk_input_t in;
+    memset(&in, 0, sizeof in);
+    in.kind = KIOSK_IN_TICK;
+    k->now += 16;
+    kiosk_shell_input(k->shell, &in, k->now);
+    const kiosk_widget_t *w =
+        kiosk_model_widgets(kiosk_shell_model(k->shell), &n);
+    if (bare) {
+        SDL_SetRenderDrawColor(k->r, 250, 250, 250, 255);
+        SDL_RenderClear(k->r);
+        SDL_SetRenderDrawColor(k->r, 200, 210, 230, 255);
+        for (size_t i = 0; i < n; i++) {
+            SDL_Rect rc = {(int)w[i].x, (int)w[i].y, (int)w[i].w, (int)w[i].h};
+            SDL_RenderFillRect(k->r, &rc);
+        }
+    } else if (kiosk_view_draw(k->view, k->r, w, n) != 0) {
+        return -1;
+    }
+    SDL_RenderPresent(k->r);
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    size_t i = (size_t)ceil(p * (double)n) - 1;
+    return v[i < n ? i : n - 1];
+}
+
+/* Frames of the current screen: p99 and median (ms), drawn and bare. */
+static int measure_screen(kb_t *k, const char *label, int frames, bool smoke,
+                          uint64_t *all_hash, double *worst_p99)
+{
+    double *t = calloc((size_t)frames, sizeof *t);
+    double *b = calloc((size_t)frames, sizeof *b);
+    uint64_t first = 0;
+    int rc = -1;
+    if (!t || !b)
+        goto done;
+    for (int i = 0; i < frames; i++) {
+        uint64_t t0 = bench_now_ns();
+        if (frame(k, false) != 0)
+            goto done;
+        t[i] = (double)(bench_now_ns() - t0) / 1e6;
+        uint64_t h = pixels_hash(k); /* outside the timed part */
+        if (i == 0)
+            first = h;
+        else if (h != first) {
+            fprintf(stderr,
+                    "bench: screen %s: frame %d drew other pixels "
+                    "than frame 1 (hash %016" PRIx64 " vs %016" PRIx64
+                    "); drawing is not deterministic\n",
+                    label, i + 1, h, first);
+            goto done;
+        }
+    }
+    for (int i = 0; i < frames; i++) {
+        uint64_t t0 = bench_now_ns();
+        (void)frame(k, true);
+        b[i] = (double)(bench_now_ns() - t0) / 1e6;
+    }
+    (void)frame(k, false); /* leave the real frame on the surface */
+    double p99 = pct(t, (size_t)frames, 0.99),
+           med = pct(t, (size_t)frames, 0.5);
+    double bp99 = pct(b, (size_t)frames, 0.99);
+    char fig[160];
+    snprintf(fig, sizeof fig, "kiosk frame p99, %s (median %.2f ms)%s", label,
+             med, smoke ? " (smoke)" : "");
+    bench_row("kiosk-frame", fig, p99, "ms", bp99, "bare boxes, no text", NAN,
+              "< 8 ms", smoke ? "info" : (p99 < 8 ? "pass" : "miss"), first);
+    *all_hash = bench_fnv_u64(*all_hash, first);
+    if (p99 > *worst_p99)
+        *worst_p99 = p99;
+    rc = 0;
+done:
+    free(t);
+    free(b);
+    return rc;
+}
+
+/* One fsynced single-row commit: the floor under tap-to-durable. */
+static double raw_commit_ms(const char *dir, int n)
+{
+    char path[700];
+    sqlite3 *db = NULL;
+    double best = NAN;
+    snprintf(path, sizeof path, "%s/raw.db", dir);
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                     "CREATE TABLE e(seq INTEGER PRIMARY KEY, body BLOB)",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        goto done;
+    double *t = calloc((size_t)n, sizeof *t);
+    if (!t)
+        goto done;
+    for (int i = 0; i < n; i++) {
+        uint64_t t0 = bench_now_ns();
+        if (sqlite3_exec(db,
+                         "BEGIN IMMEDIATE; INSERT INTO e(body) VALUES "
+                         "(randomblob(300)); COMMIT",
+                         NULL, NULL, NULL) != SQLITE_OK) {
+            free(t);
+            goto done;
+        }
+        t[i] = (double)(bench_now_ns() - t0) / 1e6;
+    }
+    best = pct(t, (size_t)n, 0.5);
+    free(t);
+done:
+    sqlite3_close(db);
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t t_start = bench_now_ns();
+    bool smoke = bench_smoke(argc, argv);
+    int frames = smoke ? 3 : 100, taps = smoke ? 2 : 20;
+    const char *assets = getenv("STEPWISE_ASSETS");
+    char dir[512], cat[4096], font[4096], err[1024], obpath[700];
+    int font_index = 0, rc = 1;
+    kb_t k;
+    bool sdl = false;
+    memset(&k, 0, sizeof k);
+    dir[0] = '\0';
+    if (!assets || !*assets)
+        assets = BENCH_ASSETS_DEFAULT;
+    snprintf(cat, sizeof cat, "%s/catalogue.yaml", assets);
+
+    setenv("SDL_VIDEODRIVER", "dummy", 0);
+    setenv("SDL_AUDIODRIVER", "dummy", 0);
+    if (bench_tmpdir("kiosk", dir, sizeof dir) != 0)
+        goto done;
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0 || TTF_Init() != 0) {
+        fprintf(stderr, "bench: SDL failed to start: %s\n", SDL_GetError());
+        goto done;
+    }
+    sdl = true;
+    if (kiosk_find_font(font, sizeof font, &font_index) != 0) {
+        fprintf(stderr, "bench: no CJK font; install fonts-noto-cjk\n");
+        goto done;
+    }
+    if ((k.text = kiosk_textcache_new(font, font_index, err, sizeof err)) ==
+            NULL ||
+        (k.view = kiosk_view_new(k.text)) == NULL) {
+        fprintf(stderr, "bench: %s\n", err);
+        goto done;
+    }
+    /* a kiosk id but no server: the first-run screen offers "use it
+     * here for now", as on a kiosk waiting for its enrolment */
+    snprintf(obpath, sizeof obpath, "%s/kiosk.conf", dir);
+    FILE *conf = fopen(obpath, "w");
+    if (!conf || fputs("kiosk_id = bench-kiosk\nsite = futian\n", conf) < 0 ||
+        fclose(conf) != 0) {
+        fprintf(stderr, "bench: %s: cannot write\n", obpath);
+        goto done;
+    }
+    kiosk_shell_config_t sc = {.data_dir = dir,
+                               .catalogue_path = cat,
+                               .assets_dir = assets,
+                               .lang = "zh",
+                               .width = W,
+                               .height = H,
+                               .headless = true};
+    k.now = kiosk_now_ms();
+    if ((k.shell = kiosk_shell_new(&sc, k.now, err, sizeof err)) == NULL) {
+        fprintf(stderr, "bench: %s\n", err);
+        goto done;
+    }
+    k.surf =
+        SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
+    if (!k.surf || !(k.r = SDL_CreateSoftwareRenderer(k.surf))) {
+        fprintf(stderr, "bench: software renderer: %s\n", SDL_GetError());
+        goto done;
+    }
+    kiosk_textcache_set_renderer(k.text, k.r);
+    kiosk_input_t rs = {.kind = KIOSK_IN_RESIZE, .w = W, .h = H};
+    kiosk_shell_input(k.shell, &rs, k.now);
+    if (frame(&k, false) != 0)
+        goto done;
+    double cold = (double)(bench_now_ns() - t_start) / 1e6;
+    bench_row("kiosk-cold",
+              smoke ? "kiosk cold start to first frame (smoke)"
+                    : "kiosk cold start to first frame",
+              cold, "ms", NAN, "-", NAN, "-", "info", 0);
+
+    /* ---- frames, screen by screen, along a check-in and the tiles */
+    uint64_t all = BENCH_FNV_INIT;
+    double worst = 0;
+    if (strcmp(screen(&k), "first-run") == 0 && tap(&k, "continue") != 0)
+        goto done;
+    static const struct {
+        const char *tap; /* NULL: measure this screen */
+        const char *label;
+    } walk[] = {
+        {NULL, "home"},
+        {"tile-checkin", NULL},
+        {NULL, "identify"},
+        {"staff-zhang-wei", NULL},
+        {NULL, "checkin-process"},
+        {"proc-telemarketing", NULL},
+        {NULL, "checkin-step"},
+        {"step-tm-call", NULL},
+        {NULL, "checkin-measures"},
+        {"value-calls", NULL},
+        {NULL, "numpad"},
+        {"key-ok", NULL},
+        {"note", NULL},
+        {NULL, "keyboard"},
+        {"k-done", NULL},
+        {"back", NULL},
+        {"back", NULL},
+        {"logout", NULL},
+        {"tile-board", NULL},
+        {NULL, "board"},
+        {"back", NULL},
+        {"tile-guide", NULL},
+        {NULL, "guide"},
+        {"back", NULL},
+        {"tile-rating", NULL},
+        {NULL, "rating-staff"},
+        {"back", NULL},
+    };
+    for (size_t i = 0; i < sizeof walk / sizeof walk[0]; i++) {
+        if (walk[i].tap) {
+            if (tap(&k, walk[i].tap) != 0)
+                goto done;
+            continue;
+        }
+        if (strcmp(screen(&k), walk[i].label) != 0) {
+            fprintf(stderr, "bench: expected screen %s, the kiosk shows %s\n",
+                    walk[i].label, screen(&k));
+            goto done;
+        }
+        if (measure_screen(&k, walk[i].label, frames, smoke, &all, &worst) != 0)
+            goto done;
+    }
+    printf("# all screens: pixel hash %016" PRIx64 ", worst p99 %.2f ms\n", all,
+           worst);
+
+    /* ---- tap-to-durable: confirm until the outbox has committed */
+    double *td = calloc((size_t)taps, sizeof *td);
+    if (!td)
+        goto done;
+    if (strcmp(screen(&k), "home") != 0) {
+        fprintf(stderr, "bench: expected home before the check-ins, got %s\n",
+                screen(&k));
+        free(td);
+        goto done;
+    }
+    uint64_t want = BENCH_FNV_INIT;
+    for (int i = 0; i < taps; i++) {
+        if ((i == 0 &&
+             (tap(&k, "tile-checkin") || tap(&k, "staff-zhang-wei"))) ||
+            (i > 0 && tap(&k, "again")) || tap(&k, "proc-telemarketing") ||
+            tap(&k, "step-tm-call") || tap(&k, "plus-calls")) {
+            free(td);
+            goto done;
+        }
+        uint64_t t0 = bench_now_ns();
+        int r = tap(&k, "confirm");
+        td[i] = (double)(bench_now_ns() - t0) / 1e6;
+        if (r != 0 || strcmp(screen(&k), "checkin-saved") != 0) {
+            fprintf(stderr, "bench: check-in %d was not saved (screen %s)\n",
+                    i + 1, screen(&k));
+            free(td);
+            goto done;
+        }
+        want = bench_fnv_str(want, "zhang-wei");
+        want = bench_fnv_str(want, "tm-call");
+        want = bench_fnv_num(want, 1);
+    }
+    double td_med = pct(td, (size_t)taps, 0.5), td_max = td[taps - 1];
+    free(td);
+    kiosk_shell_destroy(&k.shell); /* closes the outbox */
+
+    snprintf(obpath, sizeof obpath, "%s/outbox.db", dir);
+    kiosk_outbox_t *ob = kiosk_outbox_open(obpath, err, sizeof err);
+    kiosk_outbox_stats_t os;
+    uint64_t got = BENCH_FNV_INIT;
+    if (!ob || kiosk_outbox_stats(ob, &os) != 0) {
+        fprintf(stderr, "bench: %s\n", ob ? kiosk_outbox_errmsg(ob) : err);
+        kiosk_outbox_destroy(&ob);
+        goto done;
+    }
+    for (uint64_t seq = 1; seq <= os.last_seq; seq++) {
+        proto_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        if (kiosk_outbox_get(ob, seq, &ev, NULL) != 0)
+            continue;
+        got = bench_fnv_str(got, ev.staff_id);
+        got = bench_fnv_str(got, ev.step_id);
+        got = bench_fnv_num(got, ev.n_measures ? ev.measures[0].value : -1);
+        proto_event_clear(&ev);
+    }
+    kiosk_outbox_destroy(&ob);
+    if (os.total != (uint64_t)taps) {
+        fprintf(stderr,
+                "bench: the outbox holds %" PRIu64 " events after %d "
+                "confirmed check-ins\n",
+                os.total, taps);
+        goto done;
+    }
+    if (bench_check_hash("outbox check-ins", got, want) != 0)
+        goto done;
+    char fig[128];
+    snprintf(fig, sizeof fig, "kiosk tap-to-durable, median (max %.1f ms)%s",
+             td_max, smoke ? " (smoke)" : "");
+    bench_row("kiosk-tap", fig, td_med, "ms", raw_commit_ms(dir, taps),
+              "raw fsynced 1-row commit", NAN, "-", "info", got);
+    double rss = (double)bench_peak_rss_kib() / 1024;
+    bench_row("kiosk-rss",
+              smoke ? "kiosk peak resident memory (smoke)"
+                    : "kiosk peak resident memory",
+              rss, "MiB", NAN, "-", NAN, "< 64 MiB",
+              smoke ? "info" : (rss < 64 ? "pass" : "miss"), all);
+    rc = 0;
+done:
+    kiosk_shell_destroy(&k.shell);
+    kiosk_view_destroy(&k.view);
+    kiosk_textcache_destroy(&k.text);
+    if (k.r)
+        SDL_DestroyRenderer(k.r);
+    if (k.surf)
+        SDL_FreeSurface(k.surf);
+    if (sdl) {
+        TTF_Quit();
+        SDL_Quit();
+    }
+    bench_rmtree(dir);
+    return rc;
+}
