@@ -21,6 +21,7 @@
 
 #include "protocol/keys.h"
 #include "syncd/clock.h"
+#include "syncd/ingest.h"
 #include "syncd/json.h"
 #include "syncd/log.h"
 
@@ -725,6 +726,235 @@ static void op_verify(op_t *op)
     set_text(op, 0, "ok");
 }
 
+/* ------------------------------------------------ suggestions (issue 3) */
+
+static void json_suggestion(syncd_json_t *j, const syncd_suggestion_t *sg)
+{
+    syncd_json_object_begin(j);
+    syncd_json_key(j, "id");
+    syncd_json_string(j, sg->s.id);
+    syncd_json_key(j, "site");
+    syncd_json_string(j, sg->site_id);
+    syncd_json_key(j, "kind");
+    syncd_json_string(j, sg->s.kind == PROTO_KIND_PROBLEM ? "problem" : "idea");
+    syncd_json_key(j, "status");
+    syncd_json_string(j, sg->s.status);
+    syncd_json_key(j, "title");
+    syncd_json_string(j, sg->s.title);
+    syncd_json_key(j, "body");
+    syncd_json_string(j, sg->s.body);
+    syncd_json_key(j, "process");
+    syncd_json_string(j, sg->s.process_id);
+    syncd_json_key(j, "step");
+    syncd_json_string(j, sg->s.step_id);
+    syncd_json_key(j, "author");
+    syncd_json_string(j, sg->s.author_id); /* "" when anonymous */
+    syncd_json_key(j, "votes");
+    syncd_json_uint(j, sg->s.votes);
+    syncd_json_key(j, "owner");
+    syncd_json_string(j, sg->s.owner_id);
+    syncd_json_key(j, "due");
+    syncd_json_string(j, sg->s.due);
+    syncd_json_key(j, "measure");
+    syncd_json_string(j, sg->measure);
+    syncd_json_key(j, "feedback");
+    syncd_json_string(j, sg->s.feedback);
+    syncd_json_key(j, "merged_into");
+    syncd_json_string(j, sg->s.merged_into);
+    syncd_json_key(j, "done_day");
+    syncd_json_string(j, sg->done_day);
+    json_time(j, "created", sg->s.created_ms);
+    json_time(j, "updated", sg->s.updated_ms);
+    syncd_json_object_end(j);
+}
+
+/* The suggestion's site timezone from the current catalogue. */
+static const char *site_tz(op_t *op, const char *site_id)
+{
+    const proto_catalogue_t *cat =
+        syncd_catalogues_current(op->srv->catalogues);
+    const proto_site_t *site = cat ? proto_catalogue_site(cat, site_id) : NULL;
+    return site && site->timezone[0] ? site->timezone : SYNCD_DEFAULT_TIMEZONE;
+}
+
+/* Owner on the site's roster and measure in the catalogue, when there is
+ * a catalogue to check against. 0 or sets the reply. */
+static int decision_check(op_t *op, const syncd_suggestion_t *sg,
+                          const char *owner, const char *measure)
+{
+    const proto_catalogue_t *cat =
+        syncd_catalogues_current(op->srv->catalogues);
+    if (!cat)
+        return 0;
+    const proto_site_t *site = proto_catalogue_site(cat, sg->site_id);
+    if (owner && owner[0] && (!site || !proto_catalogue_staff(site, owner))) {
+        set_text(op, PROTO_EINVAL,
+                 "owner \"%s\" is not on the roster of site %s; name a staff "
+                 "id from the catalogue",
+                 owner, sg->site_id);
+        return -1;
+    }
+    if (measure && measure[0]) {
+        char step[PROTO_ID_MAX + PROTO_KEY_MAX + 8];
+        snprintf(step, sizeof step, "%s", measure);
+        char *dot = strchr(step, '.');
+        char *colon = strrchr(step, ':');
+        if (dot && colon && colon > dot) {
+            *dot = '\0';
+            *colon = '\0';
+            const proto_step_def_t *sd = proto_catalogue_step(cat, step);
+            if (!sd || !proto_step_measure(sd, dot + 1)) {
+                set_text(op, PROTO_EINVAL,
+                         "success measure \"%s\": step \"%s\" has no measure "
+                         "\"%s\" in catalogue version %" PRIu64
+                         "; write STEP.MEASURE:up|down with ids from the "
+                         "catalogue",
+                         measure, step, dot + 1, cat->version);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void op_decide(op_t *op)
+{
+    const char *id = arg(op, "id");
+    const char *status = arg(op, "status");
+    if (!id || !status) {
+        set_text(op, PROTO_EINVAL,
+                 "decide needs the arguments id and status (syncctl decide "
+                 "ID --status STATUS)");
+        return;
+    }
+    add_detail(op, "id=%.64s status=%.16s", id, status);
+    syncd_suggestion_t sg;
+    int rc = syncd_store_suggestion_get(op->srv->store, id, &sg);
+    if (rc != 0) {
+        set_text(op, rc, "%s", syncd_store_errmsg(op->srv->store));
+        return;
+    }
+    /* arguments present but empty clear a field; absent ones keep it */
+    const char *owner = proto_admin_arg(op->req, "owner");
+    const char *due = proto_admin_arg(op->req, "due");
+    const char *measure = proto_admin_arg(op->req, "measure");
+    const char *feedback = proto_admin_arg(op->req, "feedback");
+    int64_t now = syncd_server_now(op->srv);
+    char day[11];
+    if (decision_check(op, &sg, owner, measure) != 0)
+        goto cleanup;
+    if (syncd_local_day(site_tz(op, sg.site_id), now, day) != 0) {
+        set_text(op, PROTO_EINVAL,
+                 "the time zone of site %s is not usable; fix it in the "
+                 "catalogue",
+                 sg.site_id);
+        goto cleanup;
+    }
+    syncd_decision_t d = {.status = status,
+                          .owner_id = owner,
+                          .due = due,
+                          .measure = measure,
+                          .feedback = feedback,
+                          .manager = op->manager,
+                          .day = day};
+    rc = syncd_store_suggestion_decide(op->srv->store, id, &d, now);
+    if (rc != 0) {
+        set_text(op, rc, "%s", syncd_store_errmsg(op->srv->store));
+        goto cleanup;
+    }
+    proto_free(sg.s.title);
+    proto_free(sg.s.body);
+    proto_free(sg.s.feedback);
+    rc = syncd_store_suggestion_get(op->srv->store, id, &sg);
+    if (rc != 0) {
+        store_failed(op, rc, "reading the decided suggestion");
+        return;
+    }
+    syncd_json_t *j = syncd_json_new();
+    if (!j) {
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    json_suggestion(j, &sg);
+    set_json(op, j);
+    syncd_json_destroy(&j);
+cleanup:
+    proto_free(sg.s.title);
+    proto_free(sg.s.body);
+    proto_free(sg.s.feedback);
+}
+
+static void op_merge(op_t *op)
+{
+    const char *id = arg(op, "id");
+    const char *into = arg(op, "into");
+    if (!id || !into) {
+        set_text(op, PROTO_EINVAL,
+                 "merge needs the arguments id and into (syncctl merge ID "
+                 "--into ID)");
+        return;
+    }
+    add_detail(op, "id=%.64s into=%.64s", id, into);
+    int rc = syncd_store_suggestion_merge(op->srv->store, id, into,
+                                          op->manager,
+                                          syncd_server_now(op->srv));
+    if (rc != 0) {
+        set_text(op, rc, "%s", syncd_store_errmsg(op->srv->store));
+        return;
+    }
+    syncd_suggestion_t sg;
+    rc = syncd_store_suggestion_get(op->srv->store, into, &sg);
+    if (rc != 0) {
+        store_failed(op, rc, "reading the merged suggestion");
+        return;
+    }
+    syncd_json_t *j = syncd_json_new();
+    if (j) {
+        json_suggestion(j, &sg);
+        set_json(op, j);
+        syncd_json_destroy(&j);
+    } else {
+        set_text(op, PROTO_ENOMEM, "out of memory");
+    }
+    proto_free(sg.s.title);
+    proto_free(sg.s.body);
+    proto_free(sg.s.feedback);
+}
+
+static void op_suggestions(op_t *op)
+{
+    const char *site = arg(op, "site");
+    const char *status = arg(op, "status");
+    if (!site) {
+        set_text(op, PROTO_EINVAL,
+                 "suggestions needs the argument site (syncctl suggestions "
+                 "--site S [--status ST])");
+        return;
+    }
+    syncd_suggestion_t *list = NULL;
+    size_t n = 0;
+    int rc = syncd_store_suggestion_list(op->srv->store, site, status, &list,
+                                         &n);
+    if (rc != 0) {
+        set_text(op, rc, "%s", syncd_store_errmsg(op->srv->store));
+        return;
+    }
+    add_detail(op, "site=%.64s n=%zu", site, n);
+    syncd_json_t *j = syncd_json_new();
+    if (!j) {
+        syncd_suggestions_free(list, n);
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        return;
+    }
+    syncd_json_array_begin(j);
+    for (size_t i = 0; i < n; i++)
+        json_suggestion(j, &list[i]);
+    syncd_json_array_end(j);
+    syncd_suggestions_free(list, n);
+    set_json(op, j);
+    syncd_json_destroy(&j);
+}
+
 static const op_def_t ops[] = {
     {"ping", op_ping, ""},
     {"enrol", op_enrol, "kiosk, site, key"},
@@ -735,6 +965,9 @@ static const op_def_t ops[] = {
     {"catalogue.export", op_catalogue_export, "version?"},
     {"export.events", op_export_events, "format, site?, since?, until?"},
     {"verify", op_verify, ""},
+    {"decide", op_decide, "id, status, owner?, due?, measure?, feedback?"},
+    {"merge", op_merge, "id, into"},
+    {"suggestions", op_suggestions, "site, status?"},
 };
 
 static void unknown_op(op_t *op, const char *name)

@@ -228,7 +228,7 @@ double syncd_checkin_points(const proto_step_def_t *step,
     if (step->quality_multiplier && ev->quality > 0)
         points = points * ev->quality / 3.0;
     /* The per-person daily cap (step->daily_points_cap) needs the day's
-     * earlier points; it is applied by the rollups of a later issue, not
+     * earlier points; the store applies it (item->points_cap), not
      * per event here. */
     return points;
 }
@@ -398,6 +398,10 @@ static int check_checkin(ctx_t *c, syncd_ingest_item_t *item,
                       "quality %u is outside 1..5 (0 = not given)",
                       (unsigned)ev->quality);
     item->points = syncd_checkin_points(step, ev);
+    item->points_cap = step->daily_points_cap;
+    const proto_staff_t *who =
+        c->site ? proto_catalogue_staff(c->site, ev->staff_id) : NULL;
+    item->team_id = who ? who->team_id : "";
     return 0;
 }
 

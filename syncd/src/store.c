@@ -10,6 +10,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_backend.h"
@@ -268,4 +269,68 @@ int syncd_store_verify_rollups(syncd_store_t *self, char *why, size_t why_len)
     }
     why[0] = '\0';
     return self->ops->verify_rollups(self, why, why_len);
+}
+
+/* ---- Suggestion lifecycle */
+
+int syncd_store_suggestion_decide(syncd_store_t *self, const char *id,
+                                  const syncd_decision_t *d, int64_t now_ms)
+{
+    if (self == NULL || id == NULL || d == NULL)
+        return PROTO_EINVAL;
+    if (d->status == NULL || d->manager == NULL || d->day == NULL)
+        return bad_args(self, "decide",
+                        "a decision needs a status, a manager and a day");
+    return self->ops->suggestion_decide(self, id, d, now_ms);
+}
+
+int syncd_store_suggestion_merge(syncd_store_t *self, const char *id,
+                                 const char *into, const char *manager,
+                                 int64_t now_ms)
+{
+    if (self == NULL || id == NULL || into == NULL || manager == NULL)
+        return PROTO_EINVAL;
+    return self->ops->suggestion_merge(self, id, into, manager, now_ms);
+}
+
+int syncd_store_suggestion_get(syncd_store_t *self, const char *id,
+                               syncd_suggestion_t *out)
+{
+    if (self == NULL || id == NULL || out == NULL)
+        return PROTO_EINVAL;
+    memset(out, 0, sizeof *out);
+    return self->ops->suggestion_get(self, id, out);
+}
+
+int syncd_store_suggestion_list(syncd_store_t *self, const char *site_id,
+                                const char *status, syncd_suggestion_t **out,
+                                size_t *n)
+{
+    if (self == NULL || site_id == NULL || out == NULL || n == NULL)
+        return PROTO_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return self->ops->suggestion_list(self, site_id, status, out, n);
+}
+
+void syncd_suggestions_free(syncd_suggestion_t *list, size_t n)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        proto_free(list[i].s.title);
+        proto_free(list[i].s.body);
+        proto_free(list[i].s.feedback);
+    }
+    free(list);
+}
+
+int syncd_store_suggestion_history(syncd_store_t *self, const char *id,
+                                   syncd_history_t **out, size_t *n)
+{
+    if (self == NULL || id == NULL || out == NULL || n == NULL)
+        return PROTO_EINVAL;
+    *out = NULL;
+    *n = 0;
+    return self->ops->suggestion_history(self, id, out, n);
 }

@@ -49,6 +49,18 @@ typedef struct {
                          int64_t until_ms, syncd_write_fn write, void *ctx);
     int (*counts)(syncd_store_t *self, syncd_store_counts_t *out);
     int (*verify_rollups)(syncd_store_t *self, char *why, size_t why_len);
+    int (*suggestion_decide)(syncd_store_t *self, const char *id,
+                             const syncd_decision_t *d, int64_t now_ms);
+    int (*suggestion_merge)(syncd_store_t *self, const char *id,
+                            const char *into, const char *manager,
+                            int64_t now_ms);
+    int (*suggestion_get)(syncd_store_t *self, const char *id,
+                          syncd_suggestion_t *out);
+    int (*suggestion_list)(syncd_store_t *self, const char *site_id,
+                           const char *status, syncd_suggestion_t **out,
+                           size_t *n);
+    int (*suggestion_history)(syncd_store_t *self, const char *id,
+                              syncd_history_t **out, size_t *n);
 } syncd_store_ops_t;
 
 /* The common head of every backend's store object. errmsg holds the last

@@ -54,6 +54,15 @@
  *       is its count, kept in step by ingest.
  *   catalogue_versions(version PK, yaml, published_ms)
  *
+ * Migration 2 (issue 3): staff_team(site, staff → team as of the latest
+ * check-in), site_points(site → change_id and newest day of the last
+ * standings change), points_awards(suggestion, status → author's points,
+ * day), suggestions.measure and .done_day, suggestion_history (every
+ * decision and merge with the manager and time), and suggestion_text, an
+ * FTS5 trigram index over title and body kept by a trigger, for the
+ * near-duplicate search. Check-in points in events and rollups are after
+ * the step's daily cap (points_capped). docs/AGENDA.md has the rules.
+ *
  * Why rollups live beside the events, in the same file and the same
  * transaction: the agenda must never rescan raw events (a branch produces
  * hundreds of thousands a year), yet every number in it must be traceable
@@ -83,6 +92,7 @@
 #include <sqlite3.h>
 
 #include "store_backend.h"
+#include "syncd/agenda.h"
 
 /* ---- Migrations: append only; never edit one that has shipped. */
 static const char *const migrations[] = {
@@ -198,6 +208,53 @@ static const char *const migrations[] = {
     "  version INTEGER PRIMARY KEY,"
     "  yaml TEXT NOT NULL,"
     "  published_ms INTEGER NOT NULL);",
+    /* 2: points caps and standings, the suggestion lifecycle, near-duplicate
+     * search (issue 3; described in the file-top comment) */
+    "CREATE TABLE staff_team ("
+    "  site_id TEXT NOT NULL,"
+    "  staff_id TEXT NOT NULL,"
+    "  team_id TEXT NOT NULL,"
+    "  PRIMARY KEY (site_id, staff_id)) WITHOUT ROWID;"
+    "CREATE TABLE site_points ("
+    "  site_id TEXT PRIMARY KEY,"
+    "  change_id INTEGER NOT NULL,"
+    "  last_day TEXT NOT NULL);"
+    "CREATE TABLE points_awards ("
+    "  suggestion_id TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  site_id TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  staff_id TEXT NOT NULL,"
+    "  points REAL NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (suggestion_id, status));"
+    "CREATE INDEX points_awards_site_day ON points_awards(site_id, day);"
+    "ALTER TABLE suggestions ADD COLUMN measure TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE suggestions ADD COLUMN done_day TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX suggestions_site_status ON suggestions(site_id, status);"
+    "CREATE TABLE suggestion_history ("
+    "  id INTEGER PRIMARY KEY,"
+    "  suggestion_id TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  manager TEXT NOT NULL,"
+    "  from_status TEXT NOT NULL,"
+    "  to_status TEXT NOT NULL,"
+    "  owner_id TEXT NOT NULL,"
+    "  due TEXT NOT NULL,"
+    "  measure TEXT NOT NULL,"
+    "  feedback TEXT,"
+    "  merged_into TEXT NOT NULL);"
+    "CREATE INDEX suggestion_history_id"
+    "  ON suggestion_history(suggestion_id, id);"
+    "CREATE VIRTUAL TABLE suggestion_text USING fts5("
+    "  id UNINDEXED, site_id UNINDEXED, text, tokenize = 'trigram');"
+    "INSERT INTO suggestion_text(id, site_id, text)"
+    "  SELECT id, site_id, title || ' ' || COALESCE(body, '')"
+    "  FROM suggestions;"
+    "CREATE TRIGGER suggestion_text_add AFTER INSERT ON suggestions BEGIN"
+    "  INSERT INTO suggestion_text(id, site_id, text)"
+    "  VALUES (new.id, new.site_id, new.title || ' ' || COALESCE(new.body, ''));"
+    "  END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -235,6 +292,9 @@ typedef enum {
     ST_FEED_CURSOR,
     ST_EXPORT,
     ST_COUNTS,
+    ST_POINTS_SO_FAR,
+    ST_STAFF_TEAM,
+    ST_SITE_POINTS,
     ST_COUNT_ /* number of statements */
 } stmt_id_t;
 
@@ -377,6 +437,19 @@ static const struct {
                                     " (SELECT COUNT(*) FROM suggestions),"
                                     " (SELECT COUNT(*) FROM votes),"
                                     " (SELECT COUNT(*) FROM kiosks)"},
+    [ST_POINTS_SO_FAR] = {"SELECT rollup_day points",
+                          "SELECT points FROM rollup_day WHERE site_id = ?1"
+                          " AND day = ?2 AND step_id = ?3 AND staff_id = ?4"},
+    [ST_STAFF_TEAM] = {"UPSERT staff_team",
+                       "INSERT INTO staff_team(site_id, staff_id, team_id)"
+                       " VALUES (?1, ?2, ?3) ON CONFLICT(site_id, staff_id)"
+                       " DO UPDATE SET team_id = excluded.team_id"
+                       " WHERE team_id <> excluded.team_id"},
+    [ST_SITE_POINTS] = {"UPSERT site_points",
+                        "INSERT INTO site_points(site_id, change_id, last_day)"
+                        " VALUES (?1, ?2, ?3) ON CONFLICT(site_id) DO UPDATE"
+                        " SET change_id = excluded.change_id,"
+                        " last_day = MAX(last_day, excluded.last_day)"},
 };
 
 typedef struct {
@@ -1474,6 +1547,44 @@ static int suggestion_insert(sqlite_store_t *s, const char *kiosk_id,
     return run(&c);
 }
 
+/* Where a vote for id counts: id itself, or the suggestion it was merged
+ * into (following a chain of merges, at most 8 deep). */
+static int merged_target(sqlite_store_t *s, const char *id,
+                         char target[PROTO_ID_MAX + 1])
+{
+    static const char label[] = "SELECT suggestions merged_into";
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    snprintf(target, PROTO_ID_MAX + 1, "%s", id);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT merged_into FROM suggestions WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, label);
+    for (int depth = 0; depth < 8; depth++) {
+        const unsigned char *next;
+
+        (void)sqlite3_reset(st);
+        if (sqlite3_bind_text(st, 1, target, -1, SQLITE_TRANSIENT) !=
+            SQLITE_OK) {
+            rc = db_fail(s, label);
+            break;
+        }
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE ? 0 : db_fail(s, label);
+            break;
+        }
+        rc = 0;
+        next = sqlite3_column_text(st, 0);
+        if (next == NULL || next[0] == '\0')
+            break;
+        snprintf(target, PROTO_ID_MAX + 1, "%s", (const char *)next);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* A vote of +1 adds the voter's row (once per staff member), 0 withdraws
  * it; the suggestion's count and change_id move only when a row did. A
  * vote for a suggestion the store does not hold changes nothing (the
@@ -1482,6 +1593,7 @@ static int suggestion_insert(sqlite_store_t *s, const char *kiosk_id,
 static int vote_apply(sqlite_store_t *s, const proto_event_t *ev,
                       int64_t now_ms)
 {
+    char target[PROTO_ID_MAX + 1];
     int64_t change_id;
     call_t c = call(s, ST_SUGGESTION_EXISTS);
     int rc;
@@ -1489,8 +1601,10 @@ static int vote_apply(sqlite_store_t *s, const proto_event_t *ev,
     b_text(&c, 1, ev->suggestion_id);
     if ((rc = step(&c)) <= 0)
         return rc;
+    if ((rc = merged_target(s, ev->suggestion_id, target)) < 0)
+        return rc;
     c = call(s, ev->vote ? ST_VOTE_ADD : ST_VOTE_REMOVE);
-    b_text(&c, 1, ev->suggestion_id);
+    b_text(&c, 1, target);
     b_text(&c, 2, ev->staff_id);
     if (ev->vote)
         b_i64(&c, 3, ev->captured_ms);
@@ -1501,25 +1615,99 @@ static int vote_apply(sqlite_store_t *s, const proto_event_t *ev,
     if ((rc = next_change(s, &change_id)) < 0)
         return rc;
     c = call(s, ST_SUGGESTION_VOTED);
-    b_text(&c, 1, ev->suggestion_id);
+    b_text(&c, 1, target);
     b_i64(&c, 2, ev->vote ? 1 : -1);
     b_i64(&c, 3, now_ms);
     b_i64(&c, 4, change_id);
     return run(&c);
 }
 
-static int accepted_store(sqlite_store_t *s, const char *kiosk_id,
-                          const char *site_id, const syncd_ingest_item_t *item,
-                          int64_t now_ms, buf_t *json)
+/* The points a check-in may still earn: its own, lowered so that the
+ * day's total for (site, day, step, staff) in rollup_day never passes the
+ * step's cap. Earlier check-ins of the same batch are already in rollup_day
+ * (same transaction), so three check-ins crossing the cap give exactly the
+ * cap, whichever batches they came in. */
+static int points_capped(sqlite_store_t *s, const char *site_id,
+                         const syncd_ingest_item_t *item, double *points)
 {
     const proto_event_t *ev = item->event;
-    int rc = event_insert(s, kiosk_id, site_id, item, now_ms, json);
+    double so_far = 0, left;
+    call_t c;
+    int rc;
 
-    if (rc < 0)
+    *points = item->points;
+    if (!(item->points_cap > 0))
+        return 0;
+    c = call(s, ST_POINTS_SO_FAR);
+    b_text(&c, 1, site_id);
+    b_text(&c, 2, item->day);
+    b_text(&c, 3, ev->step_id);
+    b_text(&c, 4, ev->staff_id);
+    if ((rc = step(&c)) < 0)
+        return rc;
+    if (rc == 1)
+        so_far = sqlite3_column_double(c.st, 0);
+    (void)sqlite3_reset(c.st); /* only repeats a reported error */
+    left = item->points_cap - so_far;
+    if (left < 0)
+        left = 0;
+    if (*points > left)
+        *points = left;
+    return 0;
+}
+
+static int staff_team_set(sqlite_store_t *s, const char *site_id,
+                          const syncd_ingest_item_t *item)
+{
+    call_t c;
+
+    if (item->team_id == NULL || item->team_id[0] == '\0')
+        return 0;
+    c = call(s, ST_STAFF_TEAM);
+    b_text(&c, 1, site_id);
+    b_text(&c, 2, item->event->staff_id);
+    b_text(&c, 3, item->team_id);
+    return run(&c);
+}
+
+/* The site's standings changed: they take the next change_id, so a kiosk
+ * whose feed cursor is below it gets them in its next FEED. */
+static int standings_changed(sqlite_store_t *s, const char *site_id,
+                             const char *day)
+{
+    int64_t change_id;
+    call_t c;
+    int rc;
+
+    if ((rc = next_change(s, &change_id)) < 0)
+        return rc;
+    c = call(s, ST_SITE_POINTS);
+    b_text(&c, 1, site_id);
+    b_i64(&c, 2, change_id);
+    b_text(&c, 3, day);
+    return run(&c);
+}
+
+static int accepted_store(sqlite_store_t *s, const char *kiosk_id,
+                          const char *site_id,
+                          const syncd_ingest_item_t *given, int64_t now_ms,
+                          buf_t *json, double *earned)
+{
+    const proto_event_t *ev = given->event;
+    syncd_ingest_item_t capped = *given;
+    const syncd_ingest_item_t *item = &capped;
+    int rc;
+
+    if (ev->type == PROTO_EV_CHECKIN &&
+        (rc = points_capped(s, site_id, given, &capped.points)) < 0)
+        return rc;
+    *earned = capped.points;
+    if ((rc = event_insert(s, kiosk_id, site_id, item, now_ms, json)) < 0)
         return rc;
     switch (ev->type) {
     case PROTO_EV_CHECKIN:
-        if ((rc = rollup_day_add(s, site_id, item)) < 0)
+        if ((rc = rollup_day_add(s, site_id, item)) < 0 ||
+            (rc = staff_team_set(s, site_id, item)) < 0)
             return rc;
         return rollup_measures_add(s, site_id, item);
     case PROTO_EV_RATING:
@@ -1550,7 +1738,7 @@ static int batch_check(sqlite_store_t *s, const syncd_ingest_item_t *items,
                         ev->seq, items[i - 1].event->seq);
         if (items[i].reject_code != 0)
             continue;
-        if (!isfinite(items[i].points) ||
+        if (!isfinite(items[i].points) || !isfinite(items[i].points_cap) ||
             strnlen(items[i].day, sizeof items[i].day) != 10)
             return fail(s, PROTO_EINVAL,
                         "seq %" PRIu64 ": points must be finite and day a "
@@ -1579,6 +1767,7 @@ static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
     sqlite_store_t *s = impl(self);
     syncd_ingest_result_t r = {0};
     buf_t json = {0};
+    char points_day[11] = "";
     int rc;
 
     s->op = "ingest";
@@ -1598,13 +1787,21 @@ static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
             rc = dead_letter_insert(s, kiosk_id, site_id, item, now_ms, &json);
             r.rejected++;
         } else {
-            rc = accepted_store(s, kiosk_id, site_id, item, now_ms, &json);
+            double earned = 0;
+
+            rc = accepted_store(s, kiosk_id, site_id, item, now_ms, &json,
+                                &earned);
             r.accepted++;
+            if (earned != 0 && strcmp(item->day, points_day) > 0)
+                memcpy(points_day, item->day, sizeof points_day);
         }
         if (rc < 0)
             goto cleanup;
         r.acked_seq = item->event->seq;
     }
+    if (points_day[0] != '\0' &&
+        (rc = standings_changed(s, site_id, points_day)) < 0)
+        goto cleanup;
     if ((rc = kiosk_synced(s, kiosk_id, &r, now_ms)) < 0 ||
         (rc = commit(s)) < 0)
         goto cleanup;
@@ -1734,17 +1931,145 @@ static int suggestion_from_row(sqlite_store_t *s, call_t *c,
     return 0;
 }
 
-/* Leaderboards travel in the same FEED message. Points standings come with
- * the leaderboard issue (from rollup_day.points per ISO week and team);
- * until then a FEED carries none, which kiosks show as "no standings yet". */
-static int feed_standings(sqlite_store_t *s, const char *site_id,
-                          proto_msg_t *msg)
+/* ---- Ad-hoc statements: the managers' operations run rarely, so their
+ *      SQL is prepared per call (still constant text, bound values). */
+static int adhoc(sqlite_store_t *s, const char *label, const char *sql,
+                 sqlite3_stmt **st)
 {
-    (void)s;
-    (void)site_id;
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(s, label);
+    }
+    return 0;
+}
+
+/* 1 row, 0 done, <0 error with label. */
+static int adhoc_step(sqlite_store_t *s, sqlite3_stmt *st, const char *label)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return db_fail(s, label);
+}
+
+static int adhoc_bind_text(sqlite_store_t *s, sqlite3_stmt *st, int i,
+                           const char *v, const char *label)
+{
+    int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT)
+               : sqlite3_bind_null(st, i);
+
+    return rc == SQLITE_OK ? 0 : db_fail(s, label);
+}
+
+/* Leaderboards travel in the same FEED message (docs/PROTOCOL.md §6.6):
+ * when the site's standings changed after the cursor (site_points.change_id
+ * > cursor), the FEED carries one row per staff member with points in the
+ * ISO week of the site's latest day with points: the week's check-in and
+ * rating points from rollup_day plus suggestion points from points_awards,
+ * rounded to whole points, ranked 1, 1, 3 (ties share a rank), with the
+ * staff member's team as of their latest check-in. Team standings are the
+ * sum of their members' rows (the kiosk adds them up). */
+static const char standings_sql[] =
+    "WITH w AS (SELECT date(?2, 'weekday 0', '-6 days') AS mon,"
+    "  date(?2, 'weekday 0') AS sun),"
+    " pts AS ("
+    "  SELECT staff_id, points AS p FROM rollup_day, w"
+    "  WHERE site_id = ?1 AND day BETWEEN w.mon AND w.sun AND staff_id <> ''"
+    "  UNION ALL"
+    "  SELECT staff_id, points FROM points_awards, w"
+    "  WHERE site_id = ?1 AND day BETWEEN w.mon AND w.sun)"
+    " SELECT p.staff_id, COALESCE(t.team_id, ''),"
+    "  CAST(ROUND(TOTAL(p.p)) AS INTEGER) AS total"
+    " FROM pts AS p LEFT JOIN staff_team AS t"
+    "  ON t.site_id = ?1 AND t.staff_id = p.staff_id"
+    " GROUP BY p.staff_id ORDER BY total DESC, p.staff_id LIMIT ?3";
+
+static int feed_standings(sqlite_store_t *s, const char *site_id,
+                          uint64_t cursor, proto_msg_t *msg)
+{
+    static const char label[] = "SELECT standings";
+    sqlite3_stmt *st = NULL;
+    proto_standing_t *rows = NULL;
+    char last_day[11] = "", week[PROTO_SHORT_MAX + 1];
+    uint64_t change_id = 0;
+    uint32_t n = 0;
+    int rc;
+
     msg->u.feed.n_standings = 0;
     msg->u.feed.standings = NULL;
-    return 0;
+    if ((rc = adhoc(s, label,
+                    "SELECT change_id, last_day FROM site_points"
+                    " WHERE site_id = ?1",
+                    &st)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 1, site_id, label)) < 0 ||
+        (rc = adhoc_step(s, st, label)) <= 0)
+        goto cleanup;
+    change_id = (uint64_t)sqlite3_column_int64(st, 0);
+    snprintf(last_day, sizeof last_day, "%s",
+             (const char *)sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    st = NULL;
+    if (change_id <= cursor || syncd_iso_week(last_day, week) != 0)
+        goto cleanup;
+    rows = proto_malloc(PROTO_MAX_STANDINGS * sizeof *rows);
+    if (rows == NULL) {
+        rc = fail(s, PROTO_ENOMEM, "out of memory filling the standings");
+        goto cleanup;
+    }
+    if ((rc = adhoc(s, label, standings_sql, &st)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 1, site_id, label)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 2, last_day, label)) < 0)
+        goto cleanup;
+    if (sqlite3_bind_int(st, 3, PROTO_MAX_STANDINGS) != SQLITE_OK) {
+        rc = db_fail(s, label);
+        goto cleanup;
+    }
+    while ((rc = adhoc_step(s, st, label)) == 1) {
+        proto_standing_t *r = &rows[n];
+
+        memset(r, 0, sizeof *r);
+        snprintf(r->week, sizeof r->week, "%s", week);
+        snprintf(r->staff_id, sizeof r->staff_id, "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+        snprintf(r->team_id, sizeof r->team_id, "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        r->points = sqlite3_column_int64(st, 2);
+        r->rank = (n > 0 && rows[n - 1].points == r->points) ? rows[n - 1].rank
+                                                              : n + 1;
+        n++;
+    }
+    if (rc < 0)
+        goto cleanup;
+    if (n > 0) {
+        msg->u.feed.standings = rows;
+        msg->u.feed.n_standings = n;
+        rows = NULL;
+    }
+    if (!msg->u.feed.more && change_id > msg->u.feed.cursor)
+        msg->u.feed.cursor = change_id;
+cleanup:
+    sqlite3_finalize(st);
+    proto_free(rows);
+    return rc < 0 ? rc : 0;
+}
+
+/* The standings' change_id for the site (0 = none yet). */
+static uint64_t standings_cursor(sqlite_store_t *s, const char *site_id)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t v = 0;
+
+    if (adhoc(s, "SELECT site_points",
+              "SELECT change_id FROM site_points WHERE site_id = ?1",
+              &st) == 0 &&
+        adhoc_bind_text(s, st, 1, site_id, "SELECT site_points") == 0 &&
+        adhoc_step(s, st, "SELECT site_points") == 1)
+        v = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }
 
 /* Makes room for one more suggestion in the feed, growing the array as
@@ -1801,7 +2126,7 @@ static int sqlite_feed(syncd_store_t *self, const char *site_id,
     }
     if (rc < 0)
         goto cleanup;
-    rc = feed_standings(s, site_id, msg);
+    rc = feed_standings(s, site_id, cursor, msg);
 cleanup:
     if (rc < 0)
         proto_msg_clear(msg);
@@ -1819,6 +2144,12 @@ static uint64_t sqlite_feed_cursor(syncd_store_t *self, const char *site_id)
     if (step(&c) == 1)
         cursor = col_u64(&c, 0);
     end_op(s, 0);
+    {
+        uint64_t st = standings_cursor(s, site_id);
+
+        if (st > cursor)
+            cursor = st;
+    }
     return cursor;
 }
 
@@ -2172,6 +2503,537 @@ cleanup:
     return end_op(s, rc);
 }
 
+/* ---- Suggestion lifecycle: decide, merge, read, history. Each change is
+ *      one transaction: the suggestion row (with a new change_id, so FEED
+ *      carries it), one suggestion_history row naming the manager, and
+ *      any points the author earns (points_awards, once per status). */
+
+static const char *const statuses[] = {"new",         "review", "accepted",
+                                       "in_progress", "done",   "rejected",
+                                       "merged"};
+
+/* The statuses each one may become (besides itself). */
+static const struct {
+    const char *from;
+    const char *to; /* space-separated */
+} transitions[] = {
+    {"new", "review accepted rejected"},
+    {"review", "accepted rejected"},
+    {"accepted", "in_progress done rejected"},
+    {"in_progress", "done rejected"},
+    {"rejected", "review"},
+    {"done", ""},
+    {"merged", ""},
+};
+
+static bool status_known(const char *st)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (strcmp(statuses[i], st) == 0)
+            return true;
+    return false;
+}
+
+static const char *allowed_from(const char *from)
+{
+    for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++)
+        if (strcmp(transitions[i].from, from) == 0)
+            return transitions[i].to;
+    return "";
+}
+
+static bool transition_ok(const char *from, const char *to)
+{
+    const char *list = allowed_from(from);
+    size_t n = strlen(to);
+
+    if (strcmp(from, to) == 0)
+        return strcmp(from, "merged") != 0;
+    for (const char *p = list; (p = strstr(p, to)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+static bool date_ok(const char *d)
+{
+    char week[16];
+
+    return syncd_iso_week(d, week) == 0;
+}
+
+/* "STEP.KEY:up" or "STEP.KEY:down", identifiers of the usual characters. */
+static bool measure_ok(const char *m)
+{
+    const char *dot = strchr(m, '.'), *colon = strrchr(m, ':');
+
+    if (!dot || !colon || dot == m || colon < dot + 2)
+        return false;
+    if (strcmp(colon + 1, "up") != 0 && strcmp(colon + 1, "down") != 0)
+        return false;
+    for (const char *p = m; p < colon; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+              (*p == '.' && p == dot)))
+            return false;
+    return (size_t)(colon - m) <= PROTO_ID_MAX + PROTO_KEY_MAX;
+}
+
+#define SUGGESTION_COLUMNS                                                     \
+    "id, kind, status, title, body, process_id, step_id, author_id, votes,"    \
+    " owner_id, due, feedback, merged_into, created_ms, updated_ms,"           \
+    " change_id, site_id, measure, done_day"
+
+/* Fills out from a row of SUGGESTION_COLUMNS. */
+static int suggestion_row(sqlite_store_t *s, sqlite3_stmt *st,
+                          syncd_suggestion_t *out)
+{
+    call_t c = {s, ST_FEED, st, 0};
+    int rc = suggestion_from_row(s, &c, &out->s);
+
+    if (rc < 0) {
+        proto_free(out->s.title);
+        proto_free(out->s.body);
+        proto_free(out->s.feedback);
+        memset(&out->s, 0, sizeof out->s);
+        return rc;
+    }
+    out->change_id = (uint64_t)sqlite3_column_int64(st, 15);
+    snprintf(out->site_id, sizeof out->site_id, "%s",
+             (const char *)sqlite3_column_text(st, 16));
+    snprintf(out->measure, sizeof out->measure, "%s",
+             (const char *)sqlite3_column_text(st, 17));
+    snprintf(out->done_day, sizeof out->done_day, "%s",
+             (const char *)sqlite3_column_text(st, 18));
+    return 0;
+}
+
+/* Reads one suggestion inside the current operation. PROTO_ENOTFOUND with
+ * a readable message when absent. */
+static int suggestion_read(sqlite_store_t *s, const char *id,
+                           syncd_suggestion_t *out)
+{
+    static const char label[] = "SELECT suggestions";
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = adhoc(s, label,
+                    "SELECT " SUGGESTION_COLUMNS
+                    " FROM suggestions WHERE id = ?1",
+                    &st)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 1, id, label)) < 0)
+        goto cleanup;
+    rc = adhoc_step(s, st, label);
+    if (rc == 0)
+        rc = fail(s, PROTO_ENOTFOUND,
+                  "no suggestion \"%s\"; syncctl suggestions lists them "
+                  "with their ids",
+                  id);
+    else if (rc == 1)
+        rc = suggestion_row(s, st, out);
+cleanup:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void suggestion_release(syncd_suggestion_t *sg)
+{
+    proto_free(sg->s.title);
+    proto_free(sg->s.body);
+    proto_free(sg->s.feedback);
+    memset(sg, 0, sizeof *sg);
+}
+
+/* Runs one ad-hoc statement with text parameters (NULL binds SQL NULL)
+ * and optionally integers after them; no rows expected. */
+static int adhoc_exec(sqlite_store_t *s, const char *label, const char *sql,
+                      const char *const *texts, int n_texts,
+                      const int64_t *ints, int n_ints)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = adhoc(s, label, sql, &st)) < 0)
+        goto cleanup;
+    for (int i = 0; i < n_texts; i++)
+        if ((rc = adhoc_bind_text(s, st, i + 1, texts[i], label)) < 0)
+            goto cleanup;
+    for (int i = 0; i < n_ints; i++)
+        if (sqlite3_bind_int64(st, n_texts + i + 1, ints[i]) != SQLITE_OK) {
+            rc = db_fail(s, label);
+            goto cleanup;
+        }
+    rc = adhoc_step(s, st, label);
+    if (rc > 0)
+        rc = 0;
+cleanup:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int history_add(sqlite_store_t *s, const syncd_suggestion_t *after,
+                       const char *from, const char *manager,
+                       int64_t now_ms)
+{
+    const char *texts[] = {after->s.id,       manager,
+                           from,              after->s.status,
+                           after->s.owner_id, after->s.due,
+                           after->measure,    after->s.feedback,
+                           after->s.merged_into};
+    int64_t at = now_ms;
+
+    return adhoc_exec(s, "INSERT suggestion_history",
+                      "INSERT INTO suggestion_history(suggestion_id, manager,"
+                      " from_status, to_status, owner_id, due, measure,"
+                      " feedback, merged_into, at_ms)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                      texts, 9, &at, 1);
+}
+
+/* The author earns points the first time the suggestion reaches status
+ * (accepted, done); the standings then change. */
+static int award(sqlite_store_t *s, const syncd_suggestion_t *sg,
+                 const char *status, double points, const char *day,
+                 int64_t now_ms)
+{
+    const char *texts[] = {sg->s.id, status, sg->site_id, day,
+                           sg->s.author_id};
+    int64_t ints[] = {(int64_t)points, now_ms};
+    int rc;
+
+    if (sg->s.author_id[0] == '\0')
+        return 0; /* anonymous: nobody to credit */
+    rc = adhoc_exec(s, "INSERT points_awards",
+                    "INSERT INTO points_awards(suggestion_id, status, site_id,"
+                    " day, staff_id, points, created_ms)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                    " ON CONFLICT(suggestion_id, status) DO NOTHING",
+                    texts, 5, ints, 2);
+    if (rc < 0 || sqlite3_changes(s->db) == 0)
+        return rc;
+    return standings_changed(s, sg->site_id, day);
+}
+
+static int sqlite_suggestion_decide(syncd_store_t *self, const char *id,
+                                    const syncd_decision_t *d, int64_t now_ms)
+{
+    sqlite_store_t *s = impl(self);
+    syncd_suggestion_t sg = {0};
+    char from[PROTO_SHORT_MAX + 1];
+    int64_t change_id;
+    int rc;
+
+    s->op = "decide";
+    if (!status_known(d->status) || strcmp(d->status, "merged") == 0)
+        return end_op(s, fail(s, PROTO_EINVAL,
+                              "status \"%s\" is not one a decision can set; "
+                              "use new, review, accepted, in_progress, done "
+                              "or rejected (merge with syncctl merge)",
+                              d->status));
+    if (d->due && d->due[0] && !date_ok(d->due))
+        return end_op(s, fail(s, PROTO_EINVAL,
+                              "due date \"%s\" is not a date; write it as "
+                              "YYYY-MM-DD",
+                              d->due));
+    if (d->measure && d->measure[0] && !measure_ok(d->measure))
+        return end_op(s, fail(s, PROTO_EINVAL,
+                              "success measure \"%s\" is malformed; write "
+                              "STEP.MEASURE:up or STEP.MEASURE:down (e.g. "
+                              "tm-call.effective:up)",
+                              d->measure));
+    if (d->feedback && strlen(d->feedback) > PROTO_BODY_MAX)
+        return end_op(s, fail(s, PROTO_EINVAL,
+                              "feedback is %zu bytes; keep it within %d",
+                              strlen(d->feedback), PROTO_BODY_MAX));
+    if (d->owner_id && strlen(d->owner_id) > PROTO_ID_MAX)
+        return end_op(s, fail(s, PROTO_EINVAL, "owner id is over %d bytes",
+                              PROTO_ID_MAX));
+    if (!date_ok(d->day))
+        return end_op(s, fail(s, PROTO_EINVAL,
+                              "decision day \"%s\" is not a YYYY-MM-DD date",
+                              d->day));
+    if ((rc = begin(s, ST_BEGIN)) < 0 ||
+        (rc = suggestion_read(s, id, &sg)) < 0)
+        goto cleanup;
+    snprintf(from, sizeof from, "%s", sg.s.status);
+    if (!transition_ok(from, d->status)) {
+        const char *to = allowed_from(from);
+
+        rc = fail(s, PROTO_ESTATE,
+                  "suggestion %s is \"%s\" and cannot become \"%s\"; %s%s",
+                  id, from, d->status,
+                  to[0] ? "from there it can become: " : "it is closed",
+                  to[0] ? to : "; record a new suggestion instead");
+        goto cleanup;
+    }
+    snprintf(sg.s.status, sizeof sg.s.status, "%s", d->status);
+    if (d->owner_id)
+        snprintf(sg.s.owner_id, sizeof sg.s.owner_id, "%s", d->owner_id);
+    if (d->due)
+        snprintf(sg.s.due, sizeof sg.s.due, "%s", d->due);
+    if (d->measure)
+        snprintf(sg.measure, sizeof sg.measure, "%s", d->measure);
+    if (d->feedback) {
+        proto_free(sg.s.feedback);
+        sg.s.feedback = d->feedback[0] ? proto_strdup(d->feedback) : NULL;
+        if (d->feedback[0] && sg.s.feedback == NULL) {
+            rc = fail(s, PROTO_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+    }
+    if (strcmp(d->status, "done") == 0 && strcmp(from, "done") != 0)
+        snprintf(sg.done_day, sizeof sg.done_day, "%s", d->day);
+    if ((rc = next_change(s, &change_id)) < 0)
+        goto cleanup;
+    {
+        const char *texts[] = {id,          sg.s.status,  sg.s.owner_id,
+                               sg.s.due,    sg.measure,   sg.s.feedback,
+                               sg.done_day};
+        int64_t ints[] = {now_ms, change_id};
+
+        if ((rc = adhoc_exec(s, "UPDATE suggestions",
+                             "UPDATE suggestions SET status = ?2,"
+                             " owner_id = ?3, due = ?4, measure = ?5,"
+                             " feedback = ?6, done_day = ?7, updated_ms = ?8,"
+                             " change_id = ?9 WHERE id = ?1",
+                             texts, 7, ints, 2)) < 0)
+            goto cleanup;
+    }
+    if ((rc = history_add(s, &sg, from, d->manager, now_ms)) < 0)
+        goto cleanup;
+    if (strcmp(d->status, "accepted") == 0 ||
+        strcmp(d->status, "in_progress") == 0 ||
+        strcmp(d->status, "done") == 0)
+        rc = award(s, &sg, "accepted", SYNCD_POINTS_ACCEPTED, d->day, now_ms);
+    if (rc == 0 && strcmp(d->status, "done") == 0)
+        rc = award(s, &sg, "done", SYNCD_POINTS_DONE, d->day, now_ms);
+    if (rc < 0 || (rc = commit(s)) < 0)
+        goto cleanup;
+cleanup:
+    if (rc < 0)
+        rollback(s);
+    suggestion_release(&sg);
+    return end_op(s, rc);
+}
+
+static int sqlite_suggestion_merge(syncd_store_t *self, const char *id,
+                                   const char *into, const char *manager,
+                                   int64_t now_ms)
+{
+    sqlite_store_t *s = impl(self);
+    syncd_suggestion_t a = {0}, b = {0};
+    char from[PROTO_SHORT_MAX + 1];
+    int64_t change_a, change_b;
+    int rc;
+
+    s->op = "merge";
+    if (strcmp(id, into) == 0)
+        return end_op(s, fail(s, PROTO_EINVAL,
+                              "suggestion %s cannot be merged into itself; "
+                              "name the suggestion it duplicates",
+                              id));
+    if ((rc = begin(s, ST_BEGIN)) < 0 ||
+        (rc = suggestion_read(s, id, &a)) < 0 ||
+        (rc = suggestion_read(s, into, &b)) < 0)
+        goto cleanup;
+    if (strcmp(a.site_id, b.site_id) != 0) {
+        rc = fail(s, PROTO_EINVAL,
+                  "suggestion %s is from site %s and %s from site %s; only "
+                  "suggestions of one site can be merged",
+                  id, a.site_id, into, b.site_id);
+        goto cleanup;
+    }
+    if (strcmp(a.s.status, "new") != 0 && strcmp(a.s.status, "review") != 0) {
+        rc = fail(s, PROTO_ESTATE,
+                  "suggestion %s is \"%s\"; only new or review suggestions "
+                  "can be merged into another",
+                  id, a.s.status);
+        goto cleanup;
+    }
+    if (strcmp(b.s.status, "merged") == 0 ||
+        strcmp(b.s.status, "rejected") == 0) {
+        rc = fail(s, PROTO_ESTATE,
+                  "suggestion %s is \"%s\"; merge into a suggestion that is "
+                  "still open%s%s",
+                  into, b.s.status, b.s.merged_into[0] ? " (e.g. " : "",
+                  b.s.merged_into[0] ? b.s.merged_into : "");
+        if (b.s.merged_into[0])
+            syncd_store_set_error(&s->base, "%s)", s->base.errmsg);
+        goto cleanup;
+    }
+    snprintf(from, sizeof from, "%s", a.s.status);
+    {
+        const char *t2[] = {into, id};
+        const char *t1[] = {id};
+        const char *tb[] = {into};
+
+        /* the votes move; a staff member who voted for both counts once */
+        if ((rc = adhoc_exec(s, "INSERT votes",
+                             "INSERT INTO votes(suggestion_id, staff_id,"
+                             " created_ms) SELECT ?1, staff_id, created_ms"
+                             " FROM votes WHERE suggestion_id = ?2"
+                             " ON CONFLICT(suggestion_id, staff_id)"
+                             " DO NOTHING",
+                             t2, 2, NULL, 0)) < 0 ||
+            (rc = adhoc_exec(s, "DELETE votes",
+                             "DELETE FROM votes WHERE suggestion_id = ?1", t1,
+                             1, NULL, 0)) < 0)
+            goto cleanup;
+        if ((rc = next_change(s, &change_a)) < 0 ||
+            (rc = next_change(s, &change_b)) < 0)
+            goto cleanup;
+        int64_t ia[] = {now_ms, change_a};
+        int64_t ib[] = {now_ms, change_b};
+        const char *ta[] = {id, into};
+        if ((rc = adhoc_exec(s, "UPDATE suggestions",
+                             "UPDATE suggestions SET status = 'merged',"
+                             " merged_into = ?2, votes = 0, updated_ms = ?3,"
+                             " change_id = ?4 WHERE id = ?1",
+                             ta, 2, ia, 2)) < 0 ||
+            (rc = adhoc_exec(s, "UPDATE suggestions",
+                             "UPDATE suggestions SET votes = (SELECT COUNT(*)"
+                             " FROM votes WHERE suggestion_id = ?1),"
+                             " updated_ms = ?2, change_id = ?3 WHERE id = ?1",
+                             tb, 1, ib, 2)) < 0)
+            goto cleanup;
+    }
+    snprintf(a.s.status, sizeof a.s.status, "merged");
+    snprintf(a.s.merged_into, sizeof a.s.merged_into, "%s", into);
+    if ((rc = history_add(s, &a, from, manager, now_ms)) < 0 ||
+        (rc = commit(s)) < 0)
+        goto cleanup;
+cleanup:
+    if (rc < 0)
+        rollback(s);
+    suggestion_release(&a);
+    suggestion_release(&b);
+    return end_op(s, rc);
+}
+
+static int sqlite_suggestion_get(syncd_store_t *self, const char *id,
+                                 syncd_suggestion_t *out)
+{
+    sqlite_store_t *s = impl(self);
+
+    s->op = "suggestion";
+    return end_op(s, suggestion_read(s, id, out));
+}
+
+static int sqlite_suggestion_list(syncd_store_t *self, const char *site_id,
+                                  const char *status, syncd_suggestion_t **out,
+                                  size_t *n)
+{
+    static const char label[] = "SELECT suggestions";
+    sqlite_store_t *s = impl(self);
+    sqlite3_stmt *st = NULL;
+    syncd_suggestion_t *list = NULL;
+    size_t cap = 0, len = 0;
+    int rc;
+
+    s->op = "suggestions";
+    if (status && !status_known(status))
+        return end_op(s, fail(s, PROTO_EINVAL,
+                              "status \"%s\" is not known; use new, review, "
+                              "accepted, in_progress, done, rejected or "
+                              "merged",
+                              status));
+    if ((rc = adhoc(s, label,
+                    "SELECT " SUGGESTION_COLUMNS " FROM suggestions"
+                    " WHERE site_id = ?1 AND (?2 IS NULL OR status = ?2)"
+                    " ORDER BY created_ms DESC, id",
+                    &st)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 1, site_id, label)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 2, status, label)) < 0)
+        goto cleanup;
+    while ((rc = adhoc_step(s, st, label)) == 1) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            syncd_suggestion_t *g = realloc(list, ncap * sizeof *g);
+
+            if (g == NULL) {
+                rc = fail(s, PROTO_ENOMEM, "out of memory listing");
+                goto cleanup;
+            }
+            list = g;
+            cap = ncap;
+        }
+        memset(&list[len], 0, sizeof list[len]);
+        if ((rc = suggestion_row(s, st, &list[len])) < 0)
+            goto cleanup;
+        len++;
+    }
+cleanup:
+    sqlite3_finalize(st);
+    if (rc < 0) {
+        syncd_suggestions_free(list, len);
+    } else {
+        *out = list;
+        *n = len;
+    }
+    return end_op(s, rc < 0 ? rc : 0);
+}
+
+static int sqlite_suggestion_history(syncd_store_t *self, const char *id,
+                                     syncd_history_t **out, size_t *n)
+{
+    static const char label[] = "SELECT suggestion_history";
+    sqlite_store_t *s = impl(self);
+    sqlite3_stmt *st = NULL;
+    syncd_history_t *list = NULL;
+    size_t cap = 0, len = 0;
+    int rc;
+
+    s->op = "history";
+    if ((rc = adhoc(s, label,
+                    "SELECT at_ms, manager, from_status, to_status, owner_id,"
+                    " due, measure, merged_into, feedback IS NOT NULL"
+                    " FROM suggestion_history WHERE suggestion_id = ?1"
+                    " ORDER BY id",
+                    &st)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 1, id, label)) < 0)
+        goto cleanup;
+    while ((rc = adhoc_step(s, st, label)) == 1) {
+        syncd_history_t *h;
+
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            syncd_history_t *g = realloc(list, ncap * sizeof *g);
+
+            if (g == NULL) {
+                rc = fail(s, PROTO_ENOMEM, "out of memory reading history");
+                goto cleanup;
+            }
+            list = g;
+            cap = ncap;
+        }
+        h = &list[len++];
+        memset(h, 0, sizeof *h);
+        h->at_ms = sqlite3_column_int64(st, 0);
+#define HCOPY(field, col)                                                      \
+    snprintf(h->field, sizeof h->field, "%s",                                  \
+             (const char *)sqlite3_column_text(st, col))
+        HCOPY(manager, 1);
+        HCOPY(from_status, 2);
+        HCOPY(to_status, 3);
+        HCOPY(owner_id, 4);
+        HCOPY(due, 5);
+        HCOPY(measure, 6);
+        HCOPY(merged_into, 7);
+#undef HCOPY
+        h->has_feedback = sqlite3_column_int(st, 8) != 0;
+    }
+cleanup:
+    sqlite3_finalize(st);
+    if (rc < 0) {
+        free(list);
+    } else {
+        *out = list;
+        *n = len;
+    }
+    return end_op(s, rc < 0 ? rc : 0);
+}
+
 static const syncd_store_ops_t sqlite_ops = {
     .name = "sqlite",
     .destroy = sqlite_destroy,
@@ -2192,4 +3054,9 @@ static const syncd_store_ops_t sqlite_ops = {
     .export_events = sqlite_export_events,
     .counts = sqlite_counts,
     .verify_rollups = sqlite_verify_rollups,
+    .suggestion_decide = sqlite_suggestion_decide,
+    .suggestion_merge = sqlite_suggestion_merge,
+    .suggestion_get = sqlite_suggestion_get,
+    .suggestion_list = sqlite_suggestion_list,
+    .suggestion_history = sqlite_suggestion_history,
 };

@@ -61,6 +61,10 @@ static void usage(FILE *out)
         "  export events --format csv|json [--site S] [--since YYYY-MM-DD]\n"
         "                [--until YYYY-MM-DD] [-o FILE]\n"
         "  verify\n"
+        "  suggestions --site S [--status ST]\n"
+        "  decide ID --status ST [--owner STAFF] [--due YYYY-MM-DD]\n"
+        "         [--measure STEP.MEASURE:up|down] [--feedback TEXT]\n"
+        "  merge ID --into ID\n"
         "\n"
         "Options (before the command):\n"
         "  --endpoint EP        admin endpoint (env STEPWISE_ADMIN_ENDPOINT;\n"
@@ -1043,6 +1047,110 @@ out:
     return rc;
 }
 
+/* syncctl decide ID --status ST [--owner S --due D --measure M --feedback T]
+ * An option given as "" clears the field. Prints the suggestion as JSON. */
+static int cmd_decide(ctl_t *ctl, int argc, char **argv)
+{
+    static const char use[] =
+        "usage: syncctl decide ID --status "
+        "new|review|accepted|in_progress|done|rejected [--owner STAFF] "
+        "[--due YYYY-MM-DD] [--measure STEP.MEASURE:up|down] "
+        "[--feedback TEXT]";
+    static const struct option opts[] = {
+        {"status", required_argument, NULL, 's'},
+        {"owner", required_argument, NULL, 'o'},
+        {"due", required_argument, NULL, 'd'},
+        {"measure", required_argument, NULL, 'm'},
+        {"feedback", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *v[5] = {NULL};
+    static const char *const keys[5] = {"status", "owner", "due", "measure",
+                                        "feedback"};
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        const char *p = strchr("sodmf", c);
+        if (!p || c == 0)
+            return usage_error("%s", use);
+        v[p - "sodmf"] = optarg;
+    }
+    if (optind != argc - 1 || !v[0])
+        return usage_error("%s", use);
+    proto_msg_t req, rep = {0};
+    new_req(&req, "decide");
+    int rc = add_arg(&req, "id", argv[optind]);
+    for (int i = 0; i < 5 && rc == 0; i++)
+        if (v[i])
+            rc = add_arg(&req, keys[i], v[i]);
+    if (rc == 0)
+        rc = admin(ctl, &req, &rep);
+    else
+        rc = EXIT_REFUSED;
+    if (rc == 0) {
+        size_t len;
+        printf("%s\n", rep_text(&rep, &len));
+    }
+    proto_msg_clear(&req);
+    proto_msg_clear(&rep);
+    return rc;
+}
+
+static int cmd_merge(ctl_t *ctl, int argc, char **argv)
+{
+    if (argc != 4 || strcmp(argv[2], "--into") != 0)
+        return usage_error("usage: syncctl merge ID --into ID");
+    proto_msg_t req, rep = {0};
+    new_req(&req, "merge");
+    int rc = add_arg(&req, "id", argv[1]) || add_arg(&req, "into", argv[3])
+                 ? EXIT_REFUSED
+                 : admin(ctl, &req, &rep);
+    if (rc == 0) {
+        size_t len;
+        printf("%s\n", rep_text(&rep, &len));
+    }
+    proto_msg_clear(&req);
+    proto_msg_clear(&rep);
+    return rc;
+}
+
+static int cmd_suggestions(ctl_t *ctl, int argc, char **argv)
+{
+    static const char use[] =
+        "usage: syncctl suggestions --site S [--status ST]";
+    static const struct option opts[] = {
+        {"site", required_argument, NULL, 's'},
+        {"status", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *site = NULL, *status = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 's')
+            site = optarg;
+        else if (c == 't')
+            status = optarg;
+        else
+            return usage_error("%s", use);
+    }
+    if (optind != argc || !site)
+        return usage_error("%s", use);
+    proto_msg_t req, rep = {0};
+    new_req(&req, "suggestions");
+    int rc = add_arg(&req, "site", site) ||
+                     (status && add_arg(&req, "status", status))
+                 ? EXIT_REFUSED
+                 : admin(ctl, &req, &rep);
+    if (rc == 0) {
+        size_t len;
+        printf("%s\n", rep_text(&rep, &len));
+    }
+    proto_msg_clear(&req);
+    proto_msg_clear(&rep);
+    return rc;
+}
+
 static int cmd_verify(ctl_t *ctl, int argc)
 {
     if (argc != 1)
@@ -1174,5 +1282,11 @@ int main(int argc, char **argv)
         return cmd_export(&ctl, cargc, cargv);
     if (strcmp(cmd, "verify") == 0)
         return cmd_verify(&ctl, cargc);
+    if (strcmp(cmd, "decide") == 0)
+        return cmd_decide(&ctl, cargc, cargv);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(&ctl, cargc, cargv);
+    if (strcmp(cmd, "suggestions") == 0)
+        return cmd_suggestions(&ctl, cargc, cargv);
     return usage_error("unknown command \"%s\"", cmd);
 }

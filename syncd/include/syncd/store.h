@@ -104,6 +104,14 @@ typedef struct {
     const char *reason;    /* when rejected */
     char day[11];          /* site-local "YYYY-MM-DD" of captured_ms */
     double points;         /* points this event earns (0 if none) */
+    /* Check-ins: the step's daily points cap per person (0 = none). The
+     * store lowers points so that the day's total for (site, day, step,
+     * staff) in rollup_day never passes it, reading that total inside the
+     * ingest transaction. */
+    double points_cap;
+    /* Check-ins: the staff member's team on the roster ("" or NULL = none);
+     * kept per (site, staff) for the FEED standings. */
+    const char *team_id;
 } syncd_ingest_item_t;
 
 typedef struct {
@@ -163,6 +171,73 @@ int syncd_store_counts(syncd_store_t *self, syncd_store_counts_t *out);
  * why otherwise. Used by tests and `syncctl verify`. */
 int syncd_store_verify_rollups(syncd_store_t *self, char *why,
                                size_t why_len);
+
+/* ---- Suggestion lifecycle (issue 3; docs/AGENDA.md, PROTOCOL.md §11).
+ * Statuses: new → review → accepted → in_progress → done, or rejected (and
+ * reopened to review), or merged into another suggestion (only through
+ * syncd_store_suggestion_merge). Keeping a status while changing owner,
+ * due date, measure or feedback is allowed, except for merged ones.
+ * Every change is one row of the suggestion's history and bumps its
+ * change_id, so FEED carries the new status and feedback to kiosks. */
+
+/* Points the author of a suggestion earns when it is first accepted, and
+ * when it is first done (anonymous suggestions earn nobody anything). */
+#define SYNCD_POINTS_ACCEPTED 5
+#define SYNCD_POINTS_DONE 10
+
+typedef struct {
+    proto_suggestion_t s; /* heap texts: release with syncd_suggestions_free */
+    char site_id[PROTO_ID_MAX + 1];
+    char measure[PROTO_ID_MAX + PROTO_KEY_MAX + 8]; /* "step.key:up", "" */
+    char done_day[11]; /* site-local day it became done, "" if not */
+    uint64_t change_id;
+} syncd_suggestion_t;
+
+typedef struct {
+    const char *status;   /* required */
+    const char *owner_id; /* NULL = unchanged, "" = none */
+    const char *due;      /* NULL = unchanged, "" = none, else YYYY-MM-DD */
+    const char *measure;  /* NULL = unchanged, "" = none, STEP.KEY:up|down */
+    const char *feedback; /* NULL = unchanged, "" = none */
+    const char *manager;  /* who decided (admin User-Id name) */
+    const char *day;      /* site-local day of now_ms (YYYY-MM-DD) */
+} syncd_decision_t;
+
+/* Applies a decision. PROTO_ENOTFOUND (no such suggestion), PROTO_ESTATE
+ * (transition not allowed; errmsg lists the allowed ones), PROTO_EINVAL
+ * (malformed field); errmsg says what and what to do. */
+int syncd_store_suggestion_decide(syncd_store_t *self, const char *id,
+                                  const syncd_decision_t *d, int64_t now_ms);
+/* Merges id into into: id becomes merged, its votes move to into (a staff
+ * member who voted for both counts once), later votes for id count for
+ * into. Both must be at the same site; into must not be merged or
+ * rejected; id must be new or review. */
+int syncd_store_suggestion_merge(syncd_store_t *self, const char *id,
+                                 const char *into, const char *manager,
+                                 int64_t now_ms);
+int syncd_store_suggestion_get(syncd_store_t *self, const char *id,
+                               syncd_suggestion_t *out);
+/* A site's suggestions, optionally of one status (NULL = all), newest
+ * first. Caller releases with syncd_suggestions_free(*out, *n). */
+int syncd_store_suggestion_list(syncd_store_t *self, const char *site_id,
+                                const char *status, syncd_suggestion_t **out,
+                                size_t *n);
+void syncd_suggestions_free(syncd_suggestion_t *list, size_t n);
+
+typedef struct {
+    int64_t at_ms;
+    char manager[PROTO_ID_MAX + 1];
+    char from_status[PROTO_SHORT_MAX + 1];
+    char to_status[PROTO_SHORT_MAX + 1];
+    char owner_id[PROTO_ID_MAX + 1];
+    char due[11];
+    char measure[PROTO_ID_MAX + PROTO_KEY_MAX + 8];
+    char merged_into[PROTO_ID_MAX + 1];
+    bool has_feedback;
+} syncd_history_t;
+/* The changes of one suggestion, oldest first; caller free()s *out. */
+int syncd_store_suggestion_history(syncd_store_t *self, const char *id,
+                                   syncd_history_t **out, size_t *n);
 
 #ifdef __cplusplus
 }
