@@ -85,6 +85,7 @@ typedef enum {
     X(SUGGEST_TARGET, "suggest-target")                                        \
     X(KEYBOARD, "keyboard")                                                    \
     X(SUGGEST_SAVED, "suggest-saved")                                          \
+    X(SUGGEST_VOTED, "suggest-voted")                                          \
     X(BOARD, "board")                                                          \
     X(GUIDE, "guide")                                                          \
     X(GUIDE_PROCESS, "guide-process")                                          \
@@ -224,22 +225,52 @@ typedef struct {
 /* Frees a list taken with kiosk_model_take_effects() and clears it. */
 void kiosk_effects_free(kiosk_effect_t **list_p, size_t n);
 
-/* ---- Input method hook (pinyin arrives in another issue). When set,
- *      every letter key typed on the on-screen or physical keyboard goes
- *      to the input method first; what it commits is inserted into the
- *      field, and its preedit and candidates are shown above the keys. */
+/* ---- Input method hook (pinyin: kiosk/src/app/ime_rime.c). When set and
+ *      ready, and the keyboard is in 中 mode, every letter key typed on the
+ *      on-screen or physical keyboard goes to the input method first; what
+ *      it commits is inserted into the field, and its preedit and the
+ *      current page of candidates are shown above the keys. In 英 mode,
+ *      while it is still preparing, or when it failed, keys are Latin. */
+typedef enum {
+    KIOSK_IME_OFF = 0,   /* not started: the keyboard is Latin only, as
+                            without an input method */
+    KIOSK_IME_PREPARING, /* deploying its data: Latin keys work, the
+                            candidate bar says "preparing" */
+    KIOSK_IME_READY,
+    KIOSK_IME_FAILED, /* could not start: Latin keys, the bar says so */
+} kiosk_ime_state_t;
+
 typedef struct {
     void *ctx;
     /* Offers one key ("a".."z", "backspace", "space", "enter"). Returns
      * true when consumed. Committed text, if any, is written to commit
      * (NUL-terminated, at most commit_len bytes). */
     bool (*key)(void *ctx, const char *key, char *commit, size_t commit_len);
-    const char *(*preedit)(void *ctx);             /* "" when none */
-    const char *(*candidate)(void *ctx, size_t i); /* NULL past the last */
-    /* Picks candidate i; its text goes to commit. */
+    const char *(*preedit)(void *ctx); /* "" when none */
+    /* Candidate i of the current page; NULL past the page's last. */
+    const char *(*candidate)(void *ctx, size_t i);
+    /* Picks candidate i of the current page; its text goes to commit. */
     bool (*select)(void *ctx, size_t i, char *commit, size_t commit_len);
     void (*reset)(void *ctx);
+    /* NULL = always KIOSK_IME_READY. */
+    kiosk_ime_state_t (*state)(void *ctx);
+    /* Turns the candidate page: dir +1 next, -1 previous. false when there
+     * is no such page. NULL = one page only. */
+    bool (*page)(void *ctx, int dir);
+    /* Whether a previous / next page exists (for the ‹ › buttons). */
+    void (*paging)(void *ctx, bool *has_prev, bool *has_next);
 } kiosk_ime_t;
+
+/* ---- Similar-suggestion hook (kiosk/src/app/similar.c: SQLite FTS5
+ *      trigram over the feed cache). Ids of cached suggestions whose title
+ *      looks like title, best first, at most max; returns how many, or a
+ *      negative code (then the Suggest screen lists none). Only called for
+ *      titles of 3 characters or more (trigrams need 3). */
+typedef struct {
+    void *ctx;
+    int (*search)(void *ctx, const char *title, char (*ids)[PROTO_ID_MAX + 1],
+                  size_t max);
+} kiosk_similar_t;
 
 /* ---- The model */
 typedef struct {
@@ -257,6 +288,9 @@ typedef struct {
     const char *data_dir;   /* for the fix-it commands on that screen */
     bool can_capture;       /* false: no kiosk id, the outbox cannot accept */
     const kiosk_ime_t *ime; /* NULL = Latin keyboard only */
+    /* NULL = titles compared by the model's own rule (shared CJK pairs,
+     * Latin words); set: feed suggestions found through the hook. */
+    const kiosk_similar_t *similar;
 } kiosk_model_config_t;
 
 /* New model on the Home screen (or first-run). NULL on failure with a

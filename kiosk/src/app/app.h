@@ -66,6 +66,44 @@ int kiosk_input_from_sdl(const SDL_Event *e, int win_w, int win_h,
  * touch from mouse; call before SDL_Init. */
 void kiosk_input_hints(void);
 
+/* ---- ime_rime.c: pinyin through librime behind the kiosk_ime_t hook.
+ * One per process (librime is a singleton). */
+typedef struct kiosk_ime_rime kiosk_ime_rime_t;
+/* user_dir: librime's user data (the deploy result is cached there);
+ * shared_dir NULL = /usr/share/rime-data. Nothing starts yet: the hook
+ * says KIOSK_IME_OFF. NULL with err on failure. */
+kiosk_ime_rime_t *kiosk_ime_rime_new(const char *user_dir,
+                                     const char *shared_dir, char *err,
+                                     size_t err_len);
+/* Starts the deploy on a thread of its own; the hook says PREPARING, then
+ * READY or FAILED. 0, or -1 (FAILED; kiosk_ime_rime_error says why). */
+int kiosk_ime_rime_start(kiosk_ime_rime_t *self);
+/* Waits up to timeout_ms while it is preparing; returns the state. */
+kiosk_ime_state_t kiosk_ime_rime_wait(kiosk_ime_rime_t *self, int timeout_ms);
+const char *kiosk_ime_rime_error(const kiosk_ime_rime_t *self);
+const kiosk_ime_t *kiosk_ime_rime_hook(kiosk_ime_rime_t *self);
+/* Waits for a deploy in progress, then ends the session and librime. */
+void kiosk_ime_rime_destroy(kiosk_ime_rime_t **self_p);
+
+/* ---- similar.c: similar suggestions, SQLite FTS5 trigram over the feed
+ * cache, behind the kiosk_similar_t hook. */
+typedef struct kiosk_simindex kiosk_simindex_t;
+/* Opens (creates) the index database at path. NULL with err. */
+kiosk_simindex_t *kiosk_simindex_open(const char *path, char *err,
+                                      size_t err_len);
+void kiosk_simindex_destroy(kiosk_simindex_t **self_p);
+/* Replaces the index with these suggestions (the feed), in one
+ * transaction. 0 or -1 (kiosk_simindex_errmsg says why). */
+int kiosk_simindex_update(kiosk_simindex_t *self,
+                          const proto_suggestion_t *list, size_t n);
+/* Ids of up to max suggestions whose titles share trigrams with title,
+ * best first (bm25). Titles under 3 characters find nothing. Count, or
+ * -1. */
+int kiosk_simindex_search(kiosk_simindex_t *self, const char *title,
+                          char (*ids)[PROTO_ID_MAX + 1], size_t max);
+const char *kiosk_simindex_errmsg(const kiosk_simindex_t *self);
+const kiosk_similar_t *kiosk_simindex_hook(kiosk_simindex_t *self);
+
 /* ---- shell.c: the model joined to the outbox and the sync thread */
 typedef struct kiosk_shell kiosk_shell_t;
 
@@ -83,6 +121,8 @@ kiosk_shell_t *kiosk_shell_new(const kiosk_shell_config_t *cfg, int64_t now,
                                char *err, size_t err_len);
 void kiosk_shell_destroy(kiosk_shell_t **self_p);
 kiosk_model_t *kiosk_shell_model(kiosk_shell_t *self);
+/* The pinyin input method (never NULL once the shell exists). */
+kiosk_ime_rime_t *kiosk_shell_ime(kiosk_shell_t *self);
 /* Feeds one input to the model and carries out what it asks (saves,
  * sync kicks), feeding the results back. Returns the model's code. */
 int kiosk_shell_input(kiosk_shell_t *self, kiosk_input_t *in, int64_t now);

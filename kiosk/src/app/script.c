@@ -279,6 +279,100 @@ static int tap_result(run_t *run, int rc, const char *what)
     return 0;
 }
 
+static int tap_id(run_t *run, const char *id)
+{
+    kiosk_input_t in;
+    memset(&in, 0, sizeof in);
+    in.kind = KIOSK_IN_TAP_ID;
+    in.id = id;
+    return tap_result(run, kiosk_shell_input(run->shell, &in, run->now), id);
+}
+
+/* Pinyin lines start the input method on first use (headless runs start
+ * it lazily so Latin-only scripts stay Latin) and wait for its deploy:
+ * that is real time, seconds on a first run. */
+static int ensure_ime(run_t *run, const char *cmd)
+{
+    kiosk_ime_rime_t *ime = kiosk_shell_ime(run->shell);
+    kiosk_model_t *m = kiosk_shell_model(run->shell);
+    if (kiosk_ime_rime_start(ime) != 0 ||
+        kiosk_ime_rime_wait(ime, 120000) != KIOSK_IME_READY)
+        return fail(run, "%s: pinyin input did not start: %s", cmd,
+                    kiosk_ime_rime_error(ime)[0]
+                        ? kiosk_ime_rime_error(ime)
+                        : "still preparing after 120 s");
+    kiosk_input_t in;
+    memset(&in, 0, sizeof in);
+    in.kind = KIOSK_IN_TICK;
+    kiosk_shell_input(run->shell, &in, run->now);
+    if (!kiosk_model_widget(m, "k-ime"))
+        return fail(run, "%s: no keyboard on screen %s; tap a text field first",
+                    cmd, kiosk_screen_name(kiosk_model_screen(m)));
+    return 0;
+}
+
+static bool ime_zh(run_t *run)
+{
+    const kiosk_widget_t *w =
+        kiosk_model_widget(kiosk_shell_model(run->shell), "k-ime");
+    return w && (w->flags & KIOSK_WF_SELECTED);
+}
+
+static int pinyin_step(run_t *run, const char *cmd, const char *arg)
+{
+    char id[32];
+    if (strcmp(cmd, "ime") == 0) {
+        if (strcmp(arg, "zh") != 0 && strcmp(arg, "en") != 0)
+            return fail(run, "ime needs zh or en");
+        if (ensure_ime(run, cmd) != 0)
+            return -1;
+        if (ime_zh(run) != (arg[0] == 'z'))
+            return tap_id(run, "k-ime");
+        return 0;
+    }
+    if (strcmp(cmd, "pinyin") == 0) {
+        if (!arg[0])
+            return fail(run, "pinyin needs letters, e.g. pinyin liucheng");
+        for (const char *p = arg; *p; p++)
+            if (*p < 'a' || *p > 'z')
+                return fail(run,
+                            "pinyin %s: '%c' is not a pinyin letter (a-z); "
+                            "type other text with `type`",
+                            arg, *p);
+        if (ensure_ime(run, cmd) != 0)
+            return -1;
+        if (!ime_zh(run))
+            return fail(run,
+                        "pinyin %s: the keyboard is in English mode; add "
+                        "`ime zh` first",
+                        arg);
+        for (const char *p = arg; *p; p++) {
+            snprintf(id, sizeof id, "k-%c", *p);
+            if (tap_id(run, id) != 0)
+                return -1;
+        }
+        return 0;
+    }
+    if (strcmp(cmd, "pick") == 0) {
+        char *end;
+        long n = strtol(arg, &end, 10);
+        if (end == arg || *end || n < 1 || n > 9)
+            return fail(run, "pick needs a candidate number 1-9, not '%s'",
+                        arg);
+        snprintf(id, sizeof id, "ime-cand-%ld", n - 1);
+        if (!kiosk_model_widget(kiosk_shell_model(run->shell), id))
+            return fail(run,
+                        "pick %ld: the candidate bar has no candidate %ld "
+                        "(type pinyin first, or turn the page back)",
+                        n, n);
+        return tap_id(run, id);
+    }
+    /* page next|prev */
+    if (strcmp(arg, "next") != 0 && strcmp(arg, "prev") != 0)
+        return fail(run, "page needs next or prev");
+    return tap_id(run, arg[0] == 'n' ? "ime-next" : "ime-prev");
+}
+
 static int step(run_t *run, char *cmd, char *arg)
 {
     kiosk_model_t *m = kiosk_shell_model(run->shell);
@@ -297,6 +391,9 @@ static int step(run_t *run, char *cmd, char *arg)
             rest++;
         return step(run, arg, rest);
     }
+    if (strcmp(cmd, "pinyin") == 0 || strcmp(cmd, "pick") == 0 ||
+        strcmp(cmd, "page") == 0 || strcmp(cmd, "ime") == 0)
+        return pinyin_step(run, cmd, arg);
     if (strcmp(cmd, "tap") == 0) {
         int x, y;
         char extra;

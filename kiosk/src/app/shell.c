@@ -52,6 +52,8 @@ struct kiosk_shell {
     proto_keypair_t keys;
     bool have_keys;
     char missing[256];
+    kiosk_ime_rime_t *ime; /* pinyin; started now or at first use */
+    kiosk_simindex_t *sim; /* similar suggestions over the feed */
 };
 
 int64_t kiosk_now_ms(void)
@@ -179,6 +181,9 @@ static void push_feed(kiosk_shell_t *self, int64_t now)
         return;
     if (kiosk_outbox_suggestions(self->outbox, PROTO_MAX_FEED, &list, &n) != 0)
         return;
+    /* the index first: the feed input makes the model search again */
+    if (self->sim && kiosk_simindex_update(self->sim, list, n) != 0)
+        fprintf(stderr, "kiosk: %s\n", kiosk_simindex_errmsg(self->sim));
     if (kiosk_outbox_standings(self->outbox, NULL, &st, &ns) != 0) {
         st = NULL;
         ns = 0;
@@ -391,6 +396,23 @@ kiosk_shell_t *kiosk_shell_new(const kiosk_shell_config_t *cfg, int64_t now,
         tz = seed->sites[0].timezone;
     int tzoff = tz_offset(tz ? tz : "Asia/Shanghai", now);
 
+    /* pinyin: librime's user data (and its deploy cache) in DIR/rime; the
+     * deploy runs on its own thread from now on, or, headless, from the
+     * script's first pinyin line so that Latin-only scripts stay Latin */
+    snprintf(path, sizeof path, "%s/rime", self->data_dir);
+    self->ime = kiosk_ime_rime_new(path, NULL, kerr, sizeof kerr);
+    if (!self->ime) {
+        snprintf(err, err_len, "%s", kerr);
+        goto fail;
+    }
+    if (!cfg->headless && kiosk_ime_rime_start(self->ime) != 0)
+        fprintf(stderr, "kiosk: %s\n", kiosk_ime_rime_error(self->ime));
+    snprintf(path, sizeof path, "%s/similar.db", self->data_dir);
+    self->sim = kiosk_simindex_open(path, kerr, sizeof kerr);
+    if (!self->sim)
+        fprintf(stderr, "kiosk: %s (similar suggestions by title are off)\n",
+                kerr);
+
     snprintf(strings, sizeof strings, "%s/strings",
              cfg->assets_dir ? cfg->assets_dir : "assets");
     kiosk_model_config_t mc = {
@@ -405,6 +427,8 @@ kiosk_shell_t *kiosk_shell_new(const kiosk_shell_config_t *cfg, int64_t now,
         .missing = self->missing,
         .data_dir = self->data_dir,
         .can_capture = self->outbox && self->kiosk_id[0],
+        .ime = kiosk_ime_rime_hook(self->ime),
+        .similar = self->sim ? kiosk_simindex_hook(self->sim) : NULL,
     };
     self->model = kiosk_model_new(&mc, err, err_len);
     if (!self->model)
@@ -465,6 +489,8 @@ void kiosk_shell_destroy(kiosk_shell_t **self_p)
     kiosk_sync_destroy(&self->sync);
     kiosk_outbox_destroy(&self->outbox);
     kiosk_model_destroy(&self->model);
+    kiosk_ime_rime_destroy(&self->ime);
+    kiosk_simindex_destroy(&self->sim);
     if (self->temp_dir)
         nftw(self->data_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     memset(&self->keys, 0, sizeof self->keys);
@@ -475,6 +501,11 @@ void kiosk_shell_destroy(kiosk_shell_t **self_p)
 kiosk_model_t *kiosk_shell_model(kiosk_shell_t *self)
 {
     return self->model;
+}
+
+kiosk_ime_rime_t *kiosk_shell_ime(kiosk_shell_t *self)
+{
+    return self->ime;
 }
 
 int kiosk_shell_input(kiosk_shell_t *self, kiosk_input_t *in, int64_t now)

@@ -104,6 +104,11 @@ static void clear_capture(kiosk_model_t *m)
     m->pin[0] = '\0';
     m->pin_staff = NULL;
     m->vote_target[0] = '\0';
+    m->ime_chosen = false;
+    m->symbols = false;
+    m->quote_open = false;
+    m->vote_from_suggest = false;
+    m->sim_valid = false;
     if (m->ime && m->ime->reset)
         m->ime->reset(m->ime->ctx);
 }
@@ -388,18 +393,116 @@ static void field_backspace(kiosk_model_t *m)
     buf[len] = '\0';
 }
 
+kiosk_ime_state_t kiosk_ime_state(const kiosk_model_t *m)
+{
+    if (!m->ime)
+        return KIOSK_IME_OFF;
+    return m->ime->state ? m->ime->state(m->ime->ctx) : KIOSK_IME_READY;
+}
+
+bool kiosk_ime_active(const kiosk_model_t *m)
+{
+    return !m->ime_en && kiosk_ime_state(m) == KIOSK_IME_READY && m->ime->key;
+}
+
+/* Something is being composed: keys that would edit the field edit the
+ * composition instead. */
+static bool ime_composing(const kiosk_model_t *m)
+{
+    if (!kiosk_ime_active(m) || !m->ime->preedit)
+        return false;
+    const char *pre = m->ime->preedit(m->ime->ctx);
+    return pre && pre[0];
+}
+
+/* Punctuation keys: in 中 mode the Chinese marks, in 英 mode ASCII. The
+ * first three sit on the letter rows, the rest on the symbols row. */
+static const char *const punct[][3] = {
+    {"comma", "，", ","},      {"period", "。", "."}, {"question", "？", "?"},
+    {"excl", "！", "!"},       {"dunhao", "、", "/"}, {"colon", "：", ":"},
+    {"semicolon", "；", ";"},  {"lquote", "“", "\""}, {"rquote", "”", "\""},
+    {"ellipsis", "……", "..."}, {"dash", "—", "-"},
+};
+
+const char *kiosk_punct_text(const kiosk_model_t *m, const char *name)
+{
+    bool zh = m->ime && !m->ime_en && kiosk_ime_state(m) == KIOSK_IME_READY;
+    for (size_t i = 0; i < sizeof punct / sizeof punct[0]; i++)
+        if (strcmp(name, punct[i][0]) == 0)
+            return punct[i][zh ? 1 : 2];
+    return NULL;
+}
+
+/* ASCII punctuation typed on a physical keyboard, as a key name. */
+static const char *punct_name(const kiosk_model_t *m, char c)
+{
+    switch (c) {
+    case ',':
+        return "comma";
+    case '.':
+        return "period";
+    case '?':
+        return "question";
+    case '!':
+        return "excl";
+    case '\\':
+        return "dunhao";
+    case ':':
+        return "colon";
+    case ';':
+        return "semicolon";
+    case '"':
+        return m->quote_open ? "rquote" : "lquote";
+    default:
+        return NULL;
+    }
+}
+
+/* Commits the composition with its first candidate (what space does), so
+ * that punctuation or a mode switch never loses what was typed. */
+static void ime_commit_top(kiosk_model_t *m)
+{
+    char commit[256] = "";
+    if (ime_composing(m) && m->ime->select &&
+        m->ime->select(m->ime->ctx, 0, commit, sizeof commit) && commit[0])
+        field_insert(m, commit);
+}
+
 /* A key of the on-screen or physical keyboard, through the input method
- * when there is one. */
+ * when it is active: letters compose; while composing, backspace, space
+ * and enter edit or commit the composition and digits 1-9 pick that
+ * candidate of the page; punctuation commits the first candidate first. */
 static void keyboard_key(kiosk_model_t *m, const char *key)
 {
     char commit[256] = "";
     bool letter = strlen(key) == 1 && key[0] >= 'a' && key[0] <= 'z';
-    if (m->ime && m->ime->key &&
-        (letter || strcmp(key, "backspace") == 0 || strcmp(key, "space") == 0 ||
-         strcmp(key, "enter") == 0) &&
-        m->ime->key(m->ime->ctx, key, commit, sizeof commit)) {
-        if (commit[0])
-            field_insert(m, commit);
+    bool digit = strlen(key) == 1 && key[0] >= '1' && key[0] <= '9';
+    bool composing = ime_composing(m);
+    if (kiosk_ime_active(m) && !(letter && m->shift)) {
+        if (composing && digit && m->ime->select) {
+            if (m->ime->select(m->ime->ctx, (size_t)(key[0] - '1'), commit,
+                               sizeof commit) &&
+                commit[0])
+                field_insert(m, commit);
+            return;
+        }
+        if ((letter || (composing && (strcmp(key, "backspace") == 0 ||
+                                      strcmp(key, "space") == 0 ||
+                                      strcmp(key, "enter") == 0))) &&
+            m->ime->key(m->ime->ctx, key, commit, sizeof commit)) {
+            if (commit[0])
+                field_insert(m, commit);
+            return;
+        }
+    }
+    const char *p = kiosk_punct_text(m, key);
+    if (p) {
+        ime_commit_top(m);
+        if (strcmp(key, "lquote") == 0)
+            m->quote_open = true;
+        else if (strcmp(key, "rquote") == 0)
+            m->quote_open = false;
+        field_insert(m, p);
         return;
     }
     if (strcmp(key, "backspace") == 0) {
@@ -408,7 +511,22 @@ static void keyboard_key(kiosk_model_t *m, const char *key)
         field_insert(m, " ");
     } else if (strcmp(key, "shift") == 0) {
         m->shift = !m->shift;
+    } else if (strcmp(key, "sym") == 0) {
+        m->symbols = !m->symbols;
+    } else if (strcmp(key, "ime") == 0) {
+        /* leaving 中 keeps what was typed as the letters typed */
+        if (composing &&
+            m->ime->key(m->ime->ctx, "enter", commit, sizeof commit) &&
+            commit[0])
+            field_insert(m, commit);
+        if (m->ime && m->ime->reset)
+            m->ime->reset(m->ime->ctx);
+        m->ime_en = !m->ime_en;
+        m->ime_chosen = true;
     } else if (strcmp(key, "enter") == 0 || strcmp(key, "done") == 0) {
+        ime_commit_top(m);
+        if (m->ime && m->ime->reset)
+            m->ime->reset(m->ime->ctx);
         set_screen(m, m->kb_return);
     } else {
         char c[8];
@@ -426,6 +544,11 @@ static void open_keyboard(kiosk_model_t *m, field_t f)
     m->kb_return = m->screen;
     m->field = f;
     m->shift = false;
+    m->symbols = false;
+    if (!m->ime_chosen)
+        m->ime_en = m->lang == KIOSK_LANG_EN; /* the UI's language first */
+    if (m->ime && m->ime->reset)
+        m->ime->reset(m->ime->ctx);
     set_screen(m, KIOSK_SCREEN_KEYBOARD);
 }
 
@@ -721,6 +844,11 @@ static int on_tap(kiosk_model_t *m, const char *id)
             const board_item_t *b = board_at(m, rest);
             if (!b)
                 return KIOSK_MODEL_ENOWIDGET;
+            /* supporting an existing idea is the point of the list: say so
+             * and leave, rather than leave a half-written duplicate */
+            m->vote_from_suggest = m->similar != NULL;
+            snprintf(m->voted_title, sizeof m->voted_title, "%s",
+                     b->s.title ? b->s.title : "");
             vote_toggle(m, b);
         }
         break;
@@ -741,17 +869,16 @@ static int on_tap(kiosk_model_t *m, const char *id)
         break;
     case KIOSK_SCREEN_KEYBOARD:
         if (id_is(id, "k-", &rest)) {
-            /* key ids are words; the keys they stand for */
-            static const char *const names[][2] = {{"comma", ","},
-                                                   {"period", "."},
-                                                   {"back", "backspace"},
-                                                   {"question", "?"},
-                                                   {"dash", "-"}};
-            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                if (strcmp(rest, names[i][0]) == 0)
-                    rest = names[i][1];
+            /* key ids are words; punctuation names stay names (their text
+             * depends on 中/英) */
+            if (strcmp(rest, "back") == 0)
+                rest = "backspace";
             keyboard_key(m, rest);
-        } else if (id_is(id, "ime-cand-", &rest) && m->ime && m->ime->select) {
+        } else if (strcmp(id, "ime-prev") == 0 || strcmp(id, "ime-next") == 0) {
+            if (kiosk_ime_active(m) && m->ime->page)
+                m->ime->page(m->ime->ctx, strcmp(id, "ime-next") == 0 ? 1 : -1);
+        } else if (id_is(id, "ime-cand-", &rest) && kiosk_ime_active(m) &&
+                   m->ime->select) {
             char commit[256] = "";
             if (m->ime->select(m->ime->ctx, (size_t)atoi(rest), commit,
                                sizeof commit) &&
@@ -759,6 +886,7 @@ static int on_tap(kiosk_model_t *m, const char *id)
                 field_insert(m, commit);
         }
         break;
+    case KIOSK_SCREEN_SUGGEST_VOTED:
     case KIOSK_SCREEN_SUGGEST_SAVED:
         if (strcmp(id, "done") == 0)
             go_home(m, true);
@@ -853,10 +981,6 @@ static void on_key(kiosk_model_t *m, const char *key)
 static void on_text(kiosk_model_t *m, const char *text)
 {
     if (m->screen == KIOSK_SCREEN_KEYBOARD) {
-        if (m->ime && text[0] >= 'a' && text[0] <= 'z' && !text[1]) {
-            keyboard_key(m, text);
-            return;
-        }
         for (const char *p = text; *p;) {
             char cp[8];
             size_t n = 1;
@@ -864,8 +988,15 @@ static void on_text(kiosk_model_t *m, const char *text)
                 n++;
             memcpy(cp, p, n);
             cp[n] = '\0';
+            const char *pn = n == 1 ? punct_name(m, cp[0]) : NULL;
             if (strcmp(cp, " ") == 0)
                 keyboard_key(m, "space");
+            else if (kiosk_ime_active(m) && n == 1 &&
+                     ((cp[0] >= 'a' && cp[0] <= 'z') ||
+                      (cp[0] >= '1' && cp[0] <= '9')))
+                keyboard_key(m, cp); /* the on-screen keys' path */
+            else if (kiosk_ime_active(m) && pn)
+                keyboard_key(m, pn);
             else
                 field_insert(m, cp);
             p += n;
@@ -897,6 +1028,13 @@ static void on_saved(kiosk_model_t *m, const proto_event_t *ev)
         break;
     case SAVING_SUGGESTION:
         set_screen(m, KIOSK_SCREEN_SUGGEST_SAVED);
+        break;
+    case SAVING_VOTE:
+        m->vote_target[0] = '\0';
+        if (m->vote_from_suggest && m->screen == KIOSK_SCREEN_SUGGEST) {
+            m->vote_from_suggest = false;
+            set_screen(m, KIOSK_SCREEN_SUGGEST_VOTED);
+        }
         break;
     case SAVING_RATING:
         m->thanks_at = m->now_ms;
@@ -940,12 +1078,69 @@ static int on_feed(kiosk_model_t *m, const kiosk_input_t *in)
     m->n_feed = in->n_suggestions;
     m->standings = st;
     m->n_standings = in->n_standings;
+    m->sim_valid = false; /* the index behind the hook changed too */
     return 0;
 nomem:
     for (size_t i = 0; i < n; i++)
         kiosk_suggestion_free(&feed[i].s);
     free(feed);
     return KIOSK_MODEL_ENOMEM;
+}
+
+size_t kiosk_utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Byte offset of each code point of s (at most max), and the count. */
+static size_t cp_offsets(const char *s, size_t *off, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; s[i] && n < max; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            off[n++] = i;
+    return n;
+}
+
+bool kiosk_shares_trigram(const char *title, const char *other)
+{
+    size_t off[PROTO_TITLE_MAX + 1];
+    if (!title || !other)
+        return false;
+    size_t n = cp_offsets(title, off, PROTO_TITLE_MAX);
+    size_t len = strlen(title);
+    for (size_t i = 0; i + 3 <= n; i++) {
+        size_t end = i + 3 < n ? off[i + 3] : len;
+        char tri[16];
+        if (end - off[i] >= sizeof tri)
+            continue;
+        memcpy(tri, title + off[i], end - off[i]);
+        tri[end - off[i]] = '\0';
+        if (strcasestr(other, tri))
+            return true;
+    }
+    return false;
+}
+
+/* Asks the similar hook again when the title changed (or the feed did):
+ * once per change, not once per frame. */
+static void refresh_similar(kiosk_model_t *m)
+{
+    if (!m->similar || m->screen != KIOSK_SCREEN_SUGGEST)
+        return;
+    if (m->sim_valid && strcmp(m->sim_title, m->title) == 0)
+        return;
+    m->sim_valid = true;
+    snprintf(m->sim_title, sizeof m->sim_title, "%s", m->title);
+    m->n_sim = 0;
+    if (kiosk_utf8_len(m->title) < 3)
+        return;
+    int n = m->similar->search(m->similar->ctx, m->title, m->sim_ids, 3);
+    m->n_sim = n > 0 ? (size_t)(n > 3 ? 3 : n) : 0;
 }
 
 static void layout_scale(kiosk_model_t *m)
@@ -997,6 +1192,7 @@ kiosk_model_t *kiosk_model_new(const kiosk_model_config_t *cfg, char *err,
              cfg->data_dir ? cfg->data_dir : "DIR");
     m->can_capture = cfg->can_capture;
     m->ime = cfg->ime;
+    m->similar = cfg->similar;
     m->cur_parent = -1;
     clear_capture(m);
     m->screen = m->missing ? KIOSK_SCREEN_FIRST_RUN : KIOSK_SCREEN_HOME;
@@ -1145,6 +1341,7 @@ int kiosk_model_update(kiosk_model_t *m, kiosk_input_t *in, int64_t now_ms)
     if (m->screen == KIOSK_SCREEN_FIRST_RUN && !m->missing)
         set_screen(m, KIOSK_SCREEN_HOME);
     apply_pending_catalogue(m);
+    refresh_similar(m);
     int brc = kiosk_board_rebuild(m);
     if (brc == 0)
         brc = kiosk_screens_build(m);

@@ -60,6 +60,7 @@ struct kiosk_model {
     bool can_capture;
     bool first_run_dismissed;
     const kiosk_ime_t *ime;
+    const kiosk_similar_t *similar;
 
     proto_catalogue_t *cat, *pending_cat;
     const proto_site_t *site;
@@ -97,6 +98,19 @@ struct kiosk_model {
     field_t field;
     bool shift;
     kiosk_screen_t kb_return;
+    bool ime_en;     /* 英 mode: letters are Latin even with an IME */
+    bool ime_chosen; /* the person picked 中/英 in this interaction */
+    bool symbols;    /* the top row shows punctuation, not digits */
+    bool quote_open; /* a typed " opens “ and closes ” in turn */
+
+    /* similar suggestions found through the hook for sim_title */
+    bool sim_valid;
+    char sim_title[PROTO_TITLE_MAX + 1];
+    char sim_ids[3][PROTO_ID_MAX + 1];
+    size_t n_sim;
+    /* "you +1'd" confirmation after a +1 from the Suggest screen */
+    bool vote_from_suggest;
+    char voted_title[PROTO_TITLE_MAX + 1];
 
     /* guide */
     const proto_process_def_t *guide_proc;
@@ -168,6 +182,18 @@ int kiosk_board_rebuild(kiosk_model_t *m);
 void kiosk_suggestion_free(proto_suggestion_t *s);
 int kiosk_suggestion_copy(proto_suggestion_t *dst,
                           const proto_suggestion_t *src);
+
+/* ---- model.c: the keyboard's input method */
+/* The IME takes letters now: set, ready and in 中 mode. */
+bool kiosk_ime_active(const kiosk_model_t *m);
+kiosk_ime_state_t kiosk_ime_state(const kiosk_model_t *m);
+/* What a punctuation key id (without "k-") types in the current mode, or
+ * NULL when it is not one. */
+const char *kiosk_punct_text(const kiosk_model_t *m, const char *name);
+/* Code points in s. */
+size_t kiosk_utf8_len(const char *s);
+/* Does the title share three consecutive characters with other? */
+bool kiosk_shares_trigram(const char *title, const char *other);
 
 /* ---- screens.c */
 int kiosk_screens_build(kiosk_model_t *m);

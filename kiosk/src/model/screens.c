@@ -1042,6 +1042,22 @@ static bool is_similar(const kiosk_model_t *m, const board_item_t *b)
     return similar_title(m->title, b->s.title);
 }
 
+/* With the similar hook: the feed's suggestions it found for this title,
+ * and suggestions captured here and not in the feed yet (so not in its
+ * index) that share three consecutive characters with it. Titles under
+ * three characters find nothing. */
+static bool similar_hit(const kiosk_model_t *m, const board_item_t *b)
+{
+    if (kiosk_utf8_len(m->title) < 3)
+        return false;
+    if (b->local_only)
+        return kiosk_shares_trigram(m->title, b->s.title);
+    for (size_t i = 0; i < m->n_sim; i++)
+        if (strcmp(m->sim_ids[i], b->s.id) == 0)
+            return true;
+    return false;
+}
+
 static void vote_button(kiosk_model_t *m, const char *id, box_t bx,
                         const board_item_t *b)
 {
@@ -1135,7 +1151,8 @@ static void build_suggest(kiosk_model_t *m)
         max = 3;
     for (size_t k = 0; k < m->n_board && shown < max; k++) {
         const board_item_t *b = &m->board[k];
-        if (!(m->title[0] || m->sg_proc) || !is_similar(m, b))
+        if (m->similar ? !similar_hit(m, b)
+                       : (!(m->title[0] || m->sg_proc) || !is_similar(m, b)))
             continue;
         char votes[32];
         snprintf(votes, sizeof votes, "%u", b->s.votes);
@@ -1152,8 +1169,10 @@ static void build_suggest(kiosk_model_t *m)
     if (!shown)
         label(m, "similar-none", box(rx, ry, rw, 60), 16,
               KIOSK_WF_LEFT | KIOSK_WF_MULTILINE, KIOSK_TONE_MUTED,
-              tr(m, m->title[0] || m->sg_proc ? "suggest.similar_none"
-                                              : "suggest.similar_hint"));
+              tr(m, (m->similar ? kiosk_utf8_len(m->title) >= 3
+                                : (m->title[0] || m->sg_proc))
+                        ? "suggest.similar_none"
+                        : "suggest.similar_hint"));
 }
 
 static void build_suggest_target(kiosk_model_t *m)
@@ -1202,11 +1221,96 @@ static void build_suggest_target(kiosk_model_t *m)
 
 /* ---- Keyboard */
 
+/* The candidate bar: the composition as typed, the current page of
+ * candidates (widths follow their length, so a four-character phrase is
+ * as readable as a single character) and ‹ › to turn pages. While the
+ * input method is preparing, has failed or is switched to 英, one line
+ * says so in its place; the bar keeps its height, so keys never jump. */
+static void candidate_bar(kiosk_model_t *m, box_t bar, double pre_w)
+{
+    char id[32];
+    kiosk_ime_state_t st = kiosk_ime_state(m);
+    const char *status = NULL;
+    if (st == KIOSK_IME_PREPARING)
+        status = tr(m, "kb.preparing");
+    else if (st == KIOSK_IME_FAILED)
+        status = tr(m, "kb.ime_failed");
+    else if (!kiosk_ime_active(m))
+        status = tr(m, "kb.ime_en_hint");
+    const char *pre = "";
+    if (!status && m->ime->preedit)
+        pre = m->ime->preedit(m->ime->ctx);
+    if (!pre)
+        pre = "";
+    if (!status && !pre[0])
+        status = tr(m, "kb.ime_hint");
+    if (status) {
+        label(m, "ime-status", bar, 16, KIOSK_WF_LEFT | KIOSK_WF_MULTILINE,
+              st == KIOSK_IME_FAILED ? KIOSK_TONE_DANGER : KIOSK_TONE_MUTED,
+              status);
+        return;
+    }
+    bool nar = narrow(m);
+    if (nar) {
+        /* portrait: the composition gets a line of its own above */
+        label(m, "ime-preedit", box(bar.x, bar.y - 40, bar.w, 36), 20,
+              KIOSK_WF_LEFT, KIOSK_TONE_PRIMARY, pre);
+    } else {
+        label(m, "ime-preedit", box(bar.x, bar.y, pre_w, bar.h), 20,
+              KIOSK_WF_LEFT | KIOSK_WF_MULTILINE, KIOSK_TONE_PRIMARY, pre);
+        bar.x += pre_w + GAP;
+        bar.w -= pre_w + GAP;
+    }
+    bool has_prev = false, has_next = false;
+    if (m->ime->paging)
+        m->ime->paging(m->ime->ctx, &has_prev, &has_next);
+    double aw = nar ? 44 : 52, gap = nar ? 4 : 8;
+    int i = button(m, "ime-prev", box(bar.x, bar.y, aw, bar.h), 24,
+                   KIOSK_TONE_NORMAL, "‹");
+    if (i >= 0 && !has_prev)
+        m->w[i].flags |= KIOSK_WF_DISABLED;
+    i = button(m, "ime-next", box(bar.x + bar.w - aw, bar.y, aw, bar.h), 24,
+               KIOSK_TONE_NORMAL, "›");
+    if (i >= 0 && !has_next)
+        m->w[i].flags |= KIOSK_WF_DISABLED;
+    const char *cand[9];
+    double weight[9], total = 0;
+    size_t n = 0;
+    for (; m->ime->candidate && n < 9; n++) {
+        cand[n] = m->ime->candidate(m->ime->ctx, n);
+        if (!cand[n])
+            break;
+        size_t cps = kiosk_utf8_len(cand[n]);
+        weight[n] = (cps < 2 ? 2 : (double)cps) + 1;
+        total += weight[n];
+    }
+    if (!n)
+        return;
+    double x = bar.x + aw + gap;
+    double room = bar.w - 2 * (aw + gap) - (double)(n - 1) * gap;
+    double minw = nar ? 42 : 48;
+    bool equal = false;
+    for (size_t k = 0; k < n; k++)
+        if (room * weight[k] / total < minw)
+            equal = true;
+    for (size_t k = 0; k < n; k++) {
+        double w = equal ? room / (double)n : room * weight[k] / total;
+        snprintf(id, sizeof id, "ime-cand-%zu", k);
+        button(m, id, box(x, bar.y, w, bar.h), 22,
+               k == 0 ? KIOSK_TONE_PRIMARY : KIOSK_TONE_NORMAL, cand[k]);
+        x += w + gap;
+    }
+}
+
 static void build_keyboard(kiosk_model_t *m)
 {
     static const char *const titles[] = {"kb.title", "kb.body", "kb.note"};
     static const size_t limits[] = {PROTO_TITLE_MAX, PROTO_BODY_MAX,
                                     PROTO_NOTE_MAX};
+    /* the symbols row; comma, period and question are on the letter rows */
+    static const char *const symbols[] = {"excl",      "dunhao", "colon",
+                                          "semicolon", "lquote", "rquote",
+                                          "ellipsis",  "dash"};
     const char *buf = m->field == FIELD_TITLE
                           ? m->title
                           : (m->field == FIELD_BODY ? m->body : m->note);
@@ -1214,12 +1318,14 @@ static void build_keyboard(kiosk_model_t *m)
     double y = topbar(m, tr(m, titles[m->field]), true);
     box_t c = content(m, y);
     bool nar = narrow(m);
+    bool ime_on = kiosk_ime_state(m) != KIOSK_IME_OFF;
     /* the end of the text, where typing goes on, with a caret */
     size_t len = strlen(buf), from = len > 150 ? len - 150 : 0;
     while (from > 0 && ((unsigned char)buf[from] & 0xC0) == 0x80)
         from++;
     snprintf(text, sizeof text, "%s%.*s|", from ? "…" : "", 200, buf + from);
-    double fh = nar ? 150 : 70;
+    /* landscape with the candidate bar: a lower field keeps keys ≥ 48 */
+    double fh = nar ? 150 : (ime_on ? 52 : 70);
     add(m, KIOSK_W_FIELD, "kb-field", box(c.x, c.y, c.w - 110, fh), 20,
         KIOSK_WF_LEFT | KIOSK_WF_MULTILINE, KIOSK_TONE_NORMAL, text);
     snprintf(a, sizeof a, "%zu", len);
@@ -1228,20 +1334,11 @@ static void build_keyboard(kiosk_model_t *m)
     label(m, "kb-count", box(c.x + c.w - 100, c.y, 100, fh), 15,
           KIOSK_WF_MULTILINE, KIOSK_TONE_MUTED, text);
     double ky = c.y + fh + GAP;
-    if (m->ime && m->ime->preedit) {
-        const char *pre = m->ime->preedit(m->ime->ctx);
-        label(m, "ime-preedit", box(c.x, ky, 140, 48), 18, KIOSK_WF_LEFT,
-              KIOSK_TONE_MUTED, pre ? pre : "");
-        double cx = c.x + 150;
-        for (size_t k = 0; m->ime->candidate && k < 6; k++) {
-            const char *cand = m->ime->candidate(m->ime->ctx, k);
-            if (!cand)
-                break;
-            snprintf(id, sizeof id, "ime-cand-%zu", k);
-            button(m, id, box(cx, ky, 90, 48), 20, KIOSK_TONE_NORMAL, cand);
-            cx += 96;
-        }
-        ky += 48 + GAP;
+    if (ime_on) {
+        if (nar)
+            ky += 40; /* the composition's own line */
+        candidate_bar(m, box(c.x, ky, c.w, 52), 130);
+        ky += 52 + (nar ? GAP : 6);
     }
     static const char *const rows[4] = {"1234567890", "qwertyuiop", "asdfghjkl",
                                         "zxcvbnm"};
@@ -1257,44 +1354,89 @@ static void build_keyboard(kiosk_model_t *m)
         kh = 90;
     double kw = (c.w - 9 * gap) / 10;
     for (int r = 0; r < 4; r++) {
-        size_t n = strlen(rows[r]);
+        size_t n = r == 0 && m->symbols ? sizeof symbols / sizeof symbols[0]
+                                        : strlen(rows[r]);
         double rx = c.x + (10 - (double)n) * (kw + gap) / 2;
         if (r == 3)
             rx = c.x;
         for (size_t k = 0; k < n; k++) {
+            box_t kb = box(rx + k * (kw + gap), ky + r * (kh + gap), kw, kh);
+            if (r == 0 && m->symbols) {
+                snprintf(id, sizeof id, "k-%s", symbols[k]);
+                /* "……" is two wide glyphs: one shows what the key is */
+                add(m, KIOSK_W_KEY, id, kb, 24, KIOSK_WF_TAPPABLE,
+                    KIOSK_TONE_NORMAL,
+                    strcmp(symbols[k], "ellipsis") == 0
+                        ? "…"
+                        : kiosk_punct_text(m, symbols[k]));
+                continue;
+            }
             char key[2] = {rows[r][k], 0};
             char cap[2] = {
                 m->shift && key[0] >= 'a' ? (char)(key[0] - 32) : key[0], 0};
             snprintf(id, sizeof id, "k-%s", key);
-            add(m, KIOSK_W_KEY, id,
-                box(rx + k * (kw + gap), ky + r * (kh + gap), kw, kh), 24,
-                KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL, cap);
+            add(m, KIOSK_W_KEY, id, kb, 24, KIOSK_WF_TAPPABLE,
+                KIOSK_TONE_NORMAL, cap);
         }
         if (r == 3) {
-            double x7 = rx + 7 * (kw + gap);
-            add(m, KIOSK_W_KEY, "k-comma", box(x7, ky + r * (kh + gap), kw, kh),
-                24, KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL, ",");
-            add(m, KIOSK_W_KEY, "k-period",
-                box(x7 + kw + gap, ky + r * (kh + gap), kw, kh), 24,
-                KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL, ".");
-            add(m, KIOSK_W_KEY, "k-question",
-                box(x7 + 2 * (kw + gap), ky + r * (kh + gap), kw, kh), 24,
-                KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL, "?");
+            static const char *const tail[] = {"comma", "period", "question"};
+            for (int t = 0; t < 3; t++) {
+                snprintf(id, sizeof id, "k-%s", tail[t]);
+                add(m, KIOSK_W_KEY, id,
+                    box(rx + (7 + t) * (kw + gap), ky + r * (kh + gap), kw, kh),
+                    24, KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL,
+                    kiosk_punct_text(m, tail[t]));
+            }
         }
     }
+    /* bottom row: [中/英] 符号 大写 删除 空格 完成, in units of one key */
     double by = ky + 4 * (kh + gap);
-    double sw = 2 * kw + gap;
-    int i = add(m, KIOSK_W_KEY, "k-shift", box(c.x, by, sw, kh), 18,
-                KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL, tr(m, "kb.shift"));
+    double u = kw + gap, x = c.x;
+    double small = ime_on ? 1.5 : 2;
+    int i;
+    if (ime_on) {
+        i = add(m, KIOSK_W_KEY, "k-ime", box(x, by, small * u - gap, kh), 22,
+                KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL,
+                tr(m, m->ime_en ? "kb.ime_en" : "kb.ime_zh"));
+        if (i >= 0 && !m->ime_en)
+            m->w[i].flags |= KIOSK_WF_SELECTED;
+        x += small * u;
+    }
+    i = add(m, KIOSK_W_KEY, "k-sym", box(x, by, small * u - gap, kh), 18,
+            KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL,
+            tr(m, m->symbols ? "kb.digits" : "kb.sym"));
+    x += small * u;
+    i = add(m, KIOSK_W_KEY, "k-shift", box(x, by, small * u - gap, kh), 18,
+            KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL, tr(m, "kb.shift"));
     if (i >= 0 && m->shift)
         m->w[i].flags |= KIOSK_WF_SELECTED;
-    add(m, KIOSK_W_KEY, "k-back", box(c.x + sw + gap, by, sw, kh), 18,
+    x += small * u;
+    add(m, KIOSK_W_KEY, "k-back", box(x, by, small * u - gap, kh), 18,
         KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL, tr(m, "kb.back"));
-    add(m, KIOSK_W_KEY, "k-space",
-        box(c.x + 2 * (sw + gap), by, c.w - 3 * (sw + gap), kh), 18,
+    x += small * u;
+    double done_x = c.x + 8 * u;
+    add(m, KIOSK_W_KEY, "k-space", box(x, by, done_x - gap - x, kh), 18,
         KIOSK_WF_TAPPABLE, KIOSK_TONE_NORMAL, tr(m, "kb.space"));
-    add(m, KIOSK_W_KEY, "k-done", box(c.x + c.w - sw, by, sw, kh), 20,
+    add(m, KIOSK_W_KEY, "k-done", box(done_x, by, c.x + c.w - done_x, kh), 20,
         KIOSK_WF_TAPPABLE, KIOSK_TONE_PRIMARY, tr(m, "kb.done"));
+}
+
+static void build_suggest_voted(kiosk_model_t *m)
+{
+    char text[PROTO_TITLE_MAX + 400];
+    double y = topbar(m, tr(m, "suggest.voted_title"), false);
+    box_t c = content(m, y);
+    label(m, "voted", box(c.x, c.y + 20, c.w, 48), 28, 0, KIOSK_TONE_OK,
+          tr(m, "suggest.voted"));
+    kiosk_strings_fill(text, sizeof text, tr(m, "suggest.voted_detail"),
+                       m->voted_title, NULL, NULL);
+    label(m, "voted-detail", box(c.x, c.y + 80, c.w, 120), 18,
+          KIOSK_WF_MULTILINE, KIOSK_TONE_NORMAL, text);
+    double bw = (c.w - GAP) / 2;
+    button(m, "board", box(c.x, c.y + c.h - BTN, bw, BTN), 20,
+           KIOSK_TONE_NORMAL, tr(m, "suggest.to_board"));
+    button(m, "done", box(c.x + bw + GAP, c.y + c.h - BTN, bw, BTN), 20,
+           KIOSK_TONE_PRIMARY, tr(m, "saved.done"));
 }
 
 static void build_suggest_saved(kiosk_model_t *m)
@@ -1728,6 +1870,9 @@ int kiosk_screens_build(kiosk_model_t *m)
         break;
     case KIOSK_SCREEN_SUGGEST_SAVED:
         build_suggest_saved(m);
+        break;
+    case KIOSK_SCREEN_SUGGEST_VOTED:
+        build_suggest_voted(m);
         break;
     case KIOSK_SCREEN_BOARD:
         build_board(m);
