@@ -881,9 +881,21 @@ int kiosk_outbox_ack(kiosk_outbox_t *self, uint64_t acked_seq,
         return PROTO_EINVAL;
     int64_t now = wall_ms();
     uint64_t n = 0;
-    int r = begin_write(self, "record the server's acknowledgement");
+    /* The acknowledgement is committed without its own fsync
+     * (synchronous=NORMAL for this one transaction; WAL keeps it atomic
+     * and ordered). Losing it in a power cut is harmless: the events
+     * stay marked unsent, the next WELCOME carries the server's mark and
+     * marks them acked again, and anything re-pushed has seq <= that mark
+     * and is ignored by syncd, so nothing is lost or stored twice. The
+     * next fsynced commit (an append) makes it durable anyway. It saves
+     * one fsync per batch on the backlog path (docs/PERFORMANCE.md). */
+    int r = exec_sql(self, "PRAGMA synchronous = NORMAL",
+                     "record the server's acknowledgement");
     if (r < 0)
         return r;
+    r = begin_write(self, "record the server's acknowledgement");
+    if (r < 0)
+        goto restore;
     sqlite3_stmt *s = stmt(self, ST_ACK_RANGE);
     int rc = sqlite3_bind_int64(s, 1, now);
     if (rc == SQLITE_OK)
@@ -923,13 +935,15 @@ int kiosk_outbox_ack(kiosk_outbox_t *self, uint64_t acked_seq,
     if (r == 0)
         r = commit(self, "record the server's acknowledgement");
 done:
-    if (r < 0) {
+    if (r < 0)
         rollback(self);
-        return r;
-    }
-    if (newly_acked)
+    else if (newly_acked)
         *newly_acked = n;
-    return 0;
+restore:;
+    /* every other write (appends above all) stays fsynced */
+    int rr = exec_sql(self, "PRAGMA synchronous = FULL",
+                      "restore synchronous=FULL after an acknowledgement");
+    return r < 0 ? r : rr;
 }
 
 /* Renumbers unsent events with seq <= floor to above max(last, floor), in

@@ -113,6 +113,61 @@ static void fill_poly(SDL_Renderer *r, const SDL_FPoint *pts, int n,
     SDL_RenderGeometry(r, NULL, v, n + 1, idx, 3 * n);
 }
 
+/* A convex polygon as horizontal spans, one filled rectangle per run of
+ * rows that share a span: a pixel is filled when its centre lies inside,
+ * the same rule as the triangle rasteriser's. Why not a triangle fan: the
+ * software renderer rasterises triangles pixel by pixel with edge
+ * functions, which for the large rounded panels was three quarters of a
+ * frame, while a rectangle fill is a run of stores; a rounded box becomes
+ * one rectangle for its straight middle and a few dozen short spans for
+ * its corners. */
+static void fill_convex(SDL_Renderer *r, const SDL_FPoint *pts, int n,
+                        SDL_Color c)
+{
+    SDL_Rect spans[256];
+    int ns = 0;
+    float ymin = pts[0].y, ymax = pts[0].y;
+    for (int i = 1; i < n; i++) {
+        if (pts[i].y < ymin)
+            ymin = pts[i].y;
+        if (pts[i].y > ymax)
+            ymax = pts[i].y;
+    }
+    SDL_SetRenderDrawColor(r, c.r, c.g, c.b, c.a);
+    for (int y = (int)ceilf(ymin - 0.5f); (float)y + 0.5f < ymax; y++) {
+        float yc = (float)y + 0.5f, xl = 0, xr = 0;
+        bool any = false;
+        for (int i = 0; i < n; i++) {
+            SDL_FPoint a = pts[i], b = pts[(i + 1) % n];
+            if ((a.y <= yc && b.y > yc) || (b.y <= yc && a.y > yc)) {
+                float x = a.x + (yc - a.y) * (b.x - a.x) / (b.y - a.y);
+                if (!any || x < xl)
+                    xl = x;
+                if (!any || x > xr)
+                    xr = x;
+                any = true;
+            }
+        }
+        if (!any)
+            continue;
+        int x0 = (int)ceilf(xl - 0.5f), x1 = (int)ceilf(xr - 0.5f);
+        if (x1 <= x0)
+            continue;
+        if (ns > 0 && spans[ns - 1].x == x0 && spans[ns - 1].w == x1 - x0 &&
+            spans[ns - 1].y + spans[ns - 1].h == y) {
+            spans[ns - 1].h++;
+            continue;
+        }
+        if (ns == (int)(sizeof spans / sizeof spans[0])) {
+            SDL_RenderFillRects(r, spans, ns);
+            ns = 0;
+        }
+        spans[ns++] = (SDL_Rect){x0, y, x1 - x0, 1};
+    }
+    if (ns > 0)
+        SDL_RenderFillRects(r, spans, ns);
+}
+
 static void fill_round(SDL_Renderer *r, SDL_FRect b, float rad, SDL_Color c)
 {
     SDL_FPoint pts[4 * 9];
@@ -132,8 +187,7 @@ static void fill_round(SDL_Renderer *r, SDL_FRect b, float rad, SDL_Color c)
             pts[n].y = cy[q] - (float)(sin(a) * rad);
             n++;
         }
-    SDL_FPoint centre = {b.x + b.w / 2, b.y + b.h / 2};
-    fill_poly(r, pts, n, centre, c);
+    fill_convex(r, pts, n, c);
 }
 
 static void round_box(SDL_Renderer *r, SDL_Rect w, float rad, SDL_Color fill,
@@ -367,7 +421,13 @@ int kiosk_view_draw(kiosk_view_t *self, SDL_Renderer *r,
     self->n_rep = n;
     memset(self->rep, 0, n * sizeof *self->rep);
     kiosk_textcache_set_renderer(self->text, r);
-    SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_BLEND);
+    /* Every shape colour is opaque, so shapes are copied, not blended:
+     * the software renderer then fills spans directly instead of
+     * blending each pixel (and, for each triangle of a rounded box,
+     * blending through a scratch surface of its bounding box), which was
+     * nine tenths of a frame (docs/PERFORMANCE.md). Text textures keep
+     * their own blend mode. */
+    SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_NONE);
     SDL_SetRenderDrawColor(r, BG.r, BG.g, BG.b, 255);
     SDL_RenderClear(r);
     for (size_t i = 0; i < n; i++)
