@@ -94,6 +94,8 @@ struct syncd_server {
     syncd_pending_cut_t *cuts;
     size_t n_cuts, cap_cuts;
     int64_t next_liveness_ms; /* monotonic: next check for closed links */
+    int64_t kiosk_busy_since_ms; /* monotonic: kiosk queue not drained since;
+                                    0 = drained at the last step */
 };
 
 int64_t syncd_server_now(const syncd_server_t *self);

@@ -503,17 +503,33 @@ int syncd_server_step(syncd_server_t *self, int timeout_ms)
     if (syncd_zap_handle(self->zap, mono) < 0)
         syncd_log(SYNCD_LOG_ERROR, "ZAP handler failed error=\"%s\"",
                   zmq_strerror(zmq_errno()));
+    bool drained = false;
     for (int i = 0; i < KIOSK_BURST; i++) {
         int rc = receive_one(self, self->kiosk_sock, FROM_KIOSK);
-        if (rc <= 0)
+        if (rc <= 0) {
+            drained = rc == 0;
             break;
+        }
     }
     for (int i = 0; i < ADMIN_BURST; i++) {
         int rc = receive_one(self, self->admin_sock, FROM_ADMIN);
         if (rc <= 0)
             break;
     }
-    syncd_session_tick(self);
+    /* A session is judged silent only once every waiting kiosk message has
+     * been read: under a burst a kiosk's PING or PUSH can wait in the queue
+     * longer than 3 heartbeats, and expiring its session then would refuse
+     * a message that arrived in time (ESTATE, a needless re-HELLO). A
+     * queue that never drains (a flood) delays expiry by at most 3
+     * heartbeats of real time. */
+    if (drained) {
+        self->kiosk_busy_since_ms = 0;
+    } else if (self->kiosk_busy_since_ms == 0) {
+        self->kiosk_busy_since_ms = mono;
+    }
+    if (drained ||
+        mono - self->kiosk_busy_since_ms > 3 * (int64_t)self->heartbeat_ms)
+        syncd_session_tick(self);
     run_due_cuts(self);
     return 0;
 }

@@ -20,6 +20,7 @@
 #include "app.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -259,6 +260,33 @@ static int tz_offset(const char *tz, int64_t now)
     return (int)tm.tm_gmtoff;
 }
 
+/* A failed save is also the operator's business: one line on stderr in
+ * syncd's log format (the service's journal keeps it), besides the
+ * message the model puts on screen. */
+static void log_save_failed(const proto_event_t *ev, const char *why)
+{
+    struct timespec ts = {0, 0};
+    struct tm tm;
+    const char *what = ev->type == PROTO_EV_SUGGESTION ? "suggestion"
+                       : ev->type == PROTO_EV_VOTE     ? "vote"
+                       : ev->type == PROTO_EV_RATING   ? "rating"
+                                                       : "check-in";
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm))
+        memset(&tm, 0, sizeof tm);
+    static const char safe[] = "events already saved are safe";
+    if (!why)
+        why = "unknown error";
+    size_t wl = strlen(why), sl = sizeof safe - 1;
+    /* the outbox's own message may already end with the reassurance */
+    bool said = wl >= sl && strcmp(why + wl - sl, safe) == 0;
+    fprintf(stderr,
+            "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ERROR kiosk: could not save "
+            "the %s: %s%s%s\n",
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+            tm.tm_sec, ts.tv_nsec / 1000000L, what, why, said ? "" : "; ",
+            said ? "" : safe);
+}
+
 static void run_effects(kiosk_shell_t *self, int64_t now)
 {
     for (int round = 0; round < 16; round++) {
@@ -281,6 +309,7 @@ static void run_effects(kiosk_shell_t *self, int64_t now)
                     in.kind = KIOSK_IN_SAVE_FAILED;
                     in.text = self->outbox ? kiosk_outbox_errmsg(self->outbox)
                                            : self->outbox_err;
+                    log_save_failed(&fx[i].event, in.text);
                 }
                 kiosk_model_update(self->model, &in, now);
                 push_figures(self, now);
