@@ -20,10 +20,13 @@
 #include <time.h>
 
 #include "protocol/keys.h"
+#include "syncd/agenda.h"
+#include "syncd/catalogue_diff.h"
 #include "syncd/clock.h"
 #include "syncd/ingest.h"
 #include "syncd/json.h"
 #include "syncd/log.h"
+#include "syncd/similar.h"
 
 typedef struct {
     syncd_server_t *srv;
@@ -455,6 +458,72 @@ static void op_catalogue_import(op_t *op)
     syncd_json_key(j, "imported");
     syncd_json_bool(j, imported);
     syncd_json_object_end(j);
+    set_json(op, j);
+    syncd_json_destroy(&j);
+}
+
+/* What publishing yaml would change: {current, identical, changes, diff}.
+ * The text of diff is syncd_catalogue_diff's lines; identical means the
+ * same bytes as the current version, which catalogue.import would not
+ * store again. */
+static void op_catalogue_diff(op_t *op)
+{
+    size_t len = 0;
+    const char *yaml = NULL;
+    for (uint32_t i = 0; i < op->req->u.admin_req.n_args; i++) {
+        const proto_arg_t *a = &op->req->u.admin_req.args[i];
+        if (strcmp(a->key, "yaml") == 0) {
+            yaml = a->value;
+            len = a->value_len;
+        }
+    }
+    if (!yaml || len == 0) {
+        set_text(op, PROTO_EINVAL,
+                 "catalogue.diff needs the argument yaml (syncctl catalogue "
+                 "publish FILE)");
+        return;
+    }
+    const char *name = arg(op, "name");
+    if (!name)
+        name = "catalogue.yaml";
+    char err[1024];
+    proto_catalogue_t *cat =
+        proto_catalogue_load_string(yaml, len, name, err, sizeof err);
+    if (!cat) {
+        set_text(op, PROTO_EINVAL, "%s", err);
+        return;
+    }
+    syncd_server_t *srv = op->srv;
+    size_t cur_len = 0;
+    const char *cur = syncd_catalogues_yaml(srv->catalogues, &cur_len);
+    bool identical = cur && cur_len == len && memcmp(cur, yaml, len) == 0;
+    char *text = NULL;
+    size_t text_len = 0, lines = 0;
+    int rc = syncd_catalogue_diff(syncd_catalogues_current(srv->catalogues),
+                                  cat, &text, &text_len, &lines);
+    proto_catalogue_destroy(&cat);
+    if (rc != 0) {
+        set_text(op, rc, "out of memory comparing the catalogues");
+        return;
+    }
+    add_detail(op, "bytes=%zu changes=%zu", len, lines);
+    syncd_json_t *j = syncd_json_new();
+    if (!j) {
+        free(text);
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        return;
+    }
+    syncd_json_object_begin(j);
+    syncd_json_key(j, "current");
+    syncd_json_uint(j, syncd_catalogues_version(srv->catalogues));
+    syncd_json_key(j, "identical");
+    syncd_json_bool(j, identical);
+    syncd_json_key(j, "changes");
+    syncd_json_uint(j, lines);
+    syncd_json_key(j, "diff");
+    syncd_json_string(j, text);
+    syncd_json_object_end(j);
+    free(text);
     set_json(op, j);
     syncd_json_destroy(&j);
 }
@@ -955,6 +1024,154 @@ static void op_suggestions(op_t *op)
     syncd_json_destroy(&j);
 }
 
+/* ------------------------------------------- near-duplicates (issue 3) */
+
+/* How many candidates the index may return for one text: enough for a
+ * branch's open suggestions, few enough to score them all at once. */
+#define SIMILAR_CANDIDATES 200
+#define SIMILAR_LIMIT_DEFAULT 5
+#define SIMILAR_LIMIT_MAX 50
+
+typedef struct {
+    const syncd_suggestion_t *sg;
+    double score;
+} scored_t;
+
+static int scored_cmp(const void *a, const void *b)
+{
+    const scored_t *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->sg->s.votes != y->sg->s.votes)
+        return x->sg->s.votes > y->sg->s.votes ? -1 : 1;
+    return strcmp(x->sg->s.id, y->sg->s.id);
+}
+
+/* The score of a typed text against a suggestion: against its title alone
+ * or its title and body, whichever is higher, so that a long body does not
+ * hide a title someone is retyping. */
+static double suggestion_score(const char *text, const syncd_suggestion_t *sg)
+{
+    double t = syncd_similarity(text, sg->s.title);
+    if (!sg->s.body || !sg->s.body[0])
+        return t;
+    char *both = NULL;
+    if (asprintf(&both, "%s %s", sg->s.title ? sg->s.title : "", sg->s.body) <
+        0)
+        return t;
+    double b = syncd_similarity(text, both);
+    free(both);
+    return b > t ? b : t;
+}
+
+static void op_similar(op_t *op)
+{
+    const char *site = arg(op, "site");
+    const char *text = arg(op, "text");
+    const char *lim = arg(op, "limit");
+    uint64_t limit = SIMILAR_LIMIT_DEFAULT;
+    if (!site || !text) {
+        set_text(op, PROTO_EINVAL,
+                 "similar needs the arguments site and text (syncctl similar "
+                 "--site S TEXT)");
+        return;
+    }
+    if (lim && (parse_u64(lim, &limit) != 0 || limit == 0 ||
+                limit > SIMILAR_LIMIT_MAX)) {
+        set_text(op, PROTO_EINVAL,
+                 "limit \"%.32s\" is not a number from 1 to %d; give how many "
+                 "similar suggestions to return",
+                 lim, SIMILAR_LIMIT_MAX);
+        return;
+    }
+    syncd_suggestion_t *list = NULL;
+    size_t n = 0;
+    int rc = syncd_store_similar_candidates(op->srv->store, site, text,
+                                            SIMILAR_CANDIDATES, &list, &n);
+    if (rc != 0) {
+        store_failed(op, rc, "the similar search");
+        return;
+    }
+    scored_t *sc = calloc(n ? n : 1, sizeof *sc);
+    syncd_json_t *j = syncd_json_new();
+    if (!sc || !j) {
+        set_text(op, PROTO_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    size_t hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        double score = suggestion_score(text, &list[i]);
+        if (score >= SYNCD_SIMILAR_THRESHOLD)
+            sc[hits++] = (scored_t){&list[i], score};
+    }
+    qsort(sc, hits, sizeof *sc, scored_cmp);
+    if (hits > limit)
+        hits = (size_t)limit;
+    add_detail(op, "site=%.64s candidates=%zu hits=%zu", site, n, hits);
+    syncd_json_array_begin(j);
+    for (size_t i = 0; i < hits; i++) {
+        syncd_json_object_begin(j);
+        syncd_json_key(j, "id");
+        syncd_json_string(j, sc[i].sg->s.id);
+        syncd_json_key(j, "title");
+        syncd_json_string(j, sc[i].sg->s.title);
+        syncd_json_key(j, "votes");
+        syncd_json_uint(j, sc[i].sg->s.votes);
+        syncd_json_key(j, "status");
+        syncd_json_string(j, sc[i].sg->s.status);
+        syncd_json_key(j, "score");
+        /* three decimals: what the docs and tests quote */
+        syncd_json_double(j, (double)(int64_t)(sc[i].score * 1000 + 0.5) /
+                                 1000.0);
+        syncd_json_object_end(j);
+    }
+    syncd_json_array_end(j);
+    set_json(op, j);
+cleanup:
+    syncd_json_destroy(&j);
+    free(sc);
+    syncd_suggestions_free(list, n);
+}
+
+/* The weekly meeting agenda (docs/AGENDA.md): the text in the asked
+ * format, built from the store's rollups and the current catalogue. */
+static void op_agenda(op_t *op)
+{
+    const char *site = arg(op, "site");
+    const char *week = arg(op, "week");
+    const char *format = arg(op, "format");
+    syncd_agenda_format_t fmt = SYNCD_AGENDA_HTML;
+    if (!site || !week) {
+        set_text(op, PROTO_EINVAL,
+                 "agenda needs the arguments site and week (syncctl agenda "
+                 "--site S --week 2026-W48 --format html|md|json|csv)");
+        return;
+    }
+    if (format && syncd_agenda_format_parse(format, &fmt) != 0) {
+        set_text(op, PROTO_EINVAL,
+                 "agenda format \"%.32s\" is not known; use html, md, json "
+                 "or csv",
+                 format);
+        return;
+    }
+    add_detail(op, "site=%.64s week=%.16s format=%.16s", site, week,
+               format ? format : "html");
+    char err[512];
+    char *text = NULL;
+    size_t len = 0;
+    int rc = syncd_agenda_build(
+        op->srv->store, syncd_catalogues_current(op->srv->catalogues), site,
+        week, fmt, syncd_server_now(op->srv), &text, &len, err, sizeof err);
+    if (rc != 0) {
+        set_text(op, rc, "%s", err);
+        return;
+    }
+    free(op->text);
+    op->text = text;
+    op->len = len;
+    op->code = 0;
+}
+
 static const op_def_t ops[] = {
     {"ping", op_ping, ""},
     {"enrol", op_enrol, "kiosk, site, key"},
@@ -963,11 +1180,14 @@ static const op_def_t ops[] = {
     {"status", op_status, ""},
     {"catalogue.import", op_catalogue_import, "yaml, name?"},
     {"catalogue.export", op_catalogue_export, "version?"},
+    {"catalogue.diff", op_catalogue_diff, "yaml, name?"},
     {"export.events", op_export_events, "format, site?, since?, until?"},
     {"verify", op_verify, ""},
     {"decide", op_decide, "id, status, owner?, due?, measure?, feedback?"},
     {"merge", op_merge, "id, into"},
     {"suggestions", op_suggestions, "site, status?"},
+    {"similar", op_similar, "site, text, limit?"},
+    {"agenda", op_agenda, "site, week, format?"},
 };
 
 static void unknown_op(op_t *op, const char *name)

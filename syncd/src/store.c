@@ -334,3 +334,30 @@ int syncd_store_suggestion_history(syncd_store_t *self, const char *id,
     *n = 0;
     return self->ops->suggestion_history(self, id, out, n);
 }
+
+int syncd_store_report(syncd_store_t *self, const char *sql,
+                       const char *const *args, size_t nargs, syncd_row_fn row,
+                       void *ctx)
+{
+    if (self == NULL || sql == NULL || row == NULL || (nargs && args == NULL))
+        return PROTO_EINVAL;
+    return self->ops->report(self, sql, args, nargs, row, ctx);
+}
+
+int syncd_store_similar_candidates(syncd_store_t *self, const char *site_id,
+                                   const char *text, size_t max,
+                                   syncd_suggestion_t **out, size_t *n)
+{
+    if (self == NULL || site_id == NULL || text == NULL || out == NULL ||
+        n == NULL)
+        return PROTO_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (self->ops->similar_candidates == NULL) {
+        syncd_store_set_error(self, "similar: the %s store has no "
+                                    "near-duplicate search",
+                              self->ops->name);
+        return PROTO_ESTORE;
+    }
+    return self->ops->similar_candidates(self, site_id, text, max, out, n);
+}

@@ -61,6 +61,12 @@ typedef struct {
                            size_t *n);
     int (*suggestion_history)(syncd_store_t *self, const char *id,
                               syncd_history_t **out, size_t *n);
+    int (*report)(syncd_store_t *self, const char *sql,
+                  const char *const *args, size_t nargs, syncd_row_fn row,
+                  void *ctx);
+    int (*similar_candidates)(syncd_store_t *self, const char *site_id,
+                              const char *text, size_t max,
+                              syncd_suggestion_t **out, size_t *n);
 } syncd_store_ops_t;
 
 /* The common head of every backend's store object. errmsg holds the last

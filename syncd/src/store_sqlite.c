@@ -63,6 +63,9 @@
  * near-duplicate search. Check-in points in events and rollups are after
  * the step's daily cap (points_capped). docs/AGENDA.md has the rules.
  *
+ * Migration 3: an index on suggestions(site_id, created_ms) for the agenda,
+ * which reads through syncd_store_report() (read-only SELECTs only).
+ *
  * Why rollups live beside the events, in the same file and the same
  * transaction: the agenda must never rescan raw events (a branch produces
  * hundreds of thousands a year), yet every number in it must be traceable
@@ -93,6 +96,7 @@
 
 #include "store_backend.h"
 #include "syncd/agenda.h"
+#include "syncd/similar.h"
 
 /* ---- Migrations: append only; never edit one that has shipped. */
 static const char *const migrations[] = {
@@ -255,6 +259,11 @@ static const char *const migrations[] = {
     "  INSERT INTO suggestion_text(id, site_id, text)"
     "  VALUES (new.id, new.site_id, new.title || ' ' || COALESCE(new.body, ''));"
     "  END;",
+    /* 3: the weekly agenda reads a site's suggestions by creation time
+     * (problems raised in the week); rollups are already keyed by
+     * (site, day) */
+    "CREATE INDEX suggestions_site_created"
+    "  ON suggestions(site_id, created_ms);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -3034,6 +3043,169 @@ cleanup:
     return end_op(s, rc < 0 ? rc : 0);
 }
 
+/* Near-duplicate candidates (store.h syncd_store_similar_candidates).
+ * The FTS5 query is an OR of the normalised text's inner trigrams, each a
+ * quoted string (normalising removed every quote character); the first
+ * and last two code points are looked up with LIKE, which cannot use the
+ * index but only reads the site's suggestions. */
+#define SIMILAR_MAX_TERMS 64
+static int sqlite_similar_candidates(syncd_store_t *self, const char *site_id,
+                                     const char *text, size_t max,
+                                     syncd_suggestion_t **out, size_t *n)
+{
+    static const char label[] = "SELECT similar suggestions";
+    sqlite_store_t *s = impl(self);
+    sqlite3_stmt *st = NULL;
+    syncd_suggestion_t *list = NULL;
+    size_t cap = 0, len = 0, n_cp = 0;
+    size_t tlen = strlen(text);
+    char *norm = malloc(tlen + 1);
+    char *query = malloc(SIMILAR_MAX_TERMS * 20 + 1);
+    char head[16] = "", tail[16] = "";
+    int rc;
+
+    s->op = "similar";
+    if (norm == NULL || query == NULL) {
+        rc = fail(s, PROTO_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((rc = syncd_similar_normalise(text, norm, tlen + 1, &n_cp)) < 0) {
+        rc = fail(s, rc, "the text could not be normalised");
+        goto cleanup;
+    }
+    if (n_cp < SYNCD_SIMILAR_MIN_CHARS || max == 0) {
+        rc = 0;
+        goto cleanup;
+    }
+    /* offsets of each code point in norm */
+    size_t off[SIMILAR_MAX_TERMS + 3];
+    size_t k = 0, used = 0;
+    for (size_t i = 0; norm[i] && k < SIMILAR_MAX_TERMS + 3; i++)
+        if (((unsigned char)norm[i] & 0xC0) != 0x80)
+            off[k++] = i;
+    query[0] = '\0';
+    for (size_t i = 0; i + 3 <= k; i++) {
+        size_t end = i + 3 < k ? off[i + 3] : strlen(norm);
+        int w = snprintf(query + used, SIMILAR_MAX_TERMS * 20 + 1 - used,
+                         "%s\"%.*s\"", i ? " OR " : "", (int)(end - off[i]),
+                         norm + off[i]);
+        if (w < 0 || (size_t)w >= SIMILAR_MAX_TERMS * 20 + 1 - used)
+            break;
+        used += (size_t)w;
+    }
+    /* first two and last two code points */
+    size_t nlen = strlen(norm), pos = 0, cps = 0, last2 = nlen;
+    for (size_t i = 0; i < nlen; i++) {
+        if (((unsigned char)norm[i] & 0xC0) == 0x80)
+            continue;
+        if (++cps == 3)
+            pos = i;
+    }
+    snprintf(head, sizeof head, "%.*s", (int)pos, norm);
+    for (size_t seen = 0; last2 > 0 && seen < 2;) {
+        last2--;
+        if (((unsigned char)norm[last2] & 0xC0) != 0x80)
+            seen++;
+    }
+    snprintf(tail, sizeof tail, "%s", norm + last2);
+    if ((rc = adhoc(s, label,
+                    "WITH hits(id, r) AS ("
+                    "  SELECT id, rank FROM suggestion_text"
+                    "  WHERE suggestion_text MATCH ?2 AND site_id = ?1"
+                    "  UNION ALL"
+                    "  SELECT id, 0 FROM suggestions WHERE site_id = ?1 AND"
+                    "  (title || ' ' || COALESCE(body, '') LIKE"
+                    "     '%' || ?3 || '%' OR"
+                    "   title || ' ' || COALESCE(body, '') LIKE"
+                    "     '%' || ?4 || '%'))"
+                    " SELECT " SUGGESTION_COLUMNS " FROM suggestions"
+                    " JOIN (SELECT id AS hit, min(r) AS r FROM hits"
+                    "       GROUP BY id) ON hit = id"
+                    " WHERE status != 'merged'"
+                    " ORDER BY r, id LIMIT ?5",
+                    &st)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 1, site_id, label)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 2, query, label)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 3, head, label)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 4, tail, label)) < 0)
+        goto cleanup;
+    if (sqlite3_bind_int64(st, 5, (sqlite3_int64)max) != SQLITE_OK) {
+        rc = db_fail(s, label);
+        goto cleanup;
+    }
+    while ((rc = adhoc_step(s, st, label)) == 1) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            syncd_suggestion_t *g = realloc(list, ncap * sizeof *g);
+
+            if (g == NULL) {
+                rc = fail(s, PROTO_ENOMEM, "out of memory listing");
+                goto cleanup;
+            }
+            list = g;
+            cap = ncap;
+        }
+        memset(&list[len], 0, sizeof list[len]);
+        if ((rc = suggestion_row(s, st, &list[len])) < 0)
+            goto cleanup;
+        len++;
+    }
+cleanup:
+    sqlite3_finalize(st);
+    free(norm);
+    free(query);
+    if (rc < 0) {
+        syncd_suggestions_free(list, len);
+    } else {
+        *out = list;
+        *n = len;
+    }
+    return end_op(s, rc < 0 ? rc : 0);
+}
+
+/* Read-only reports for the agenda (store.h syncd_store_report): the SQL is
+ * the caller's constant text, refused unless SQLite says it cannot write;
+ * every value is a bound text parameter. */
+static int sqlite_report(syncd_store_t *self, const char *sql,
+                         const char *const *args, size_t nargs,
+                         syncd_row_fn row, void *ctx)
+{
+    static const char label[] = "report";
+    sqlite_store_t *s = impl(self);
+    sqlite3_stmt *st = NULL;
+    const char **cols = NULL;
+    int rc;
+
+    s->op = "report";
+    if ((rc = adhoc(s, label, sql, &st)) < 0)
+        goto cleanup;
+    if (st == NULL || !sqlite3_stmt_readonly(st)) {
+        rc = fail(s, PROTO_EINVAL,
+                  "a report query must be one read-only SELECT; fix the "
+                  "query in the caller");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < nargs; i++)
+        if ((rc = adhoc_bind_text(s, st, (int)i + 1, args[i], label)) < 0)
+            goto cleanup;
+    int ncol = sqlite3_column_count(st);
+    cols = calloc((size_t)(ncol > 0 ? ncol : 1), sizeof *cols);
+    if (cols == NULL) {
+        rc = fail(s, PROTO_ENOMEM, "out of memory reading a report");
+        goto cleanup;
+    }
+    while ((rc = adhoc_step(s, st, label)) == 1) {
+        for (int i = 0; i < ncol; i++)
+            cols[i] = (const char *)sqlite3_column_text(st, i);
+        if ((rc = row(ctx, cols, (size_t)ncol)) != 0)
+            goto cleanup;
+    }
+cleanup:
+    free(cols);
+    sqlite3_finalize(st);
+    return end_op(s, rc);
+}
+
 static const syncd_store_ops_t sqlite_ops = {
     .name = "sqlite",
     .destroy = sqlite_destroy,
@@ -3059,4 +3231,6 @@ static const syncd_store_ops_t sqlite_ops = {
     .suggestion_get = sqlite_suggestion_get,
     .suggestion_list = sqlite_suggestion_list,
     .suggestion_history = sqlite_suggestion_history,
+    .report = sqlite_report,
+    .similar_candidates = sqlite_similar_candidates,
 };

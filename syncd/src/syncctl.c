@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "protocol/keys.h"
@@ -57,6 +59,7 @@ static void usage(FILE *out)
         "  kiosks [--json]\n"
         "  status [--json]\n"
         "  catalogue import FILE\n"
+        "  catalogue publish FILE [--yes]\n"
         "  catalogue export [--version N] [-o FILE]\n"
         "  export events --format csv|json [--site S] [--since YYYY-MM-DD]\n"
         "                [--until YYYY-MM-DD] [-o FILE]\n"
@@ -65,6 +68,9 @@ static void usage(FILE *out)
         "  decide ID --status ST [--owner STAFF] [--due YYYY-MM-DD]\n"
         "         [--measure STEP.MEASURE:up|down] [--feedback TEXT]\n"
         "  merge ID --into ID\n"
+        "  agenda --site S --week 2026-W48 [--format html|md|json|csv]\n"
+        "         [-o FILE]\n"
+        "  similar --site S [--limit N] [--json] TEXT\n"
         "\n"
         "Options (before the command):\n"
         "  --endpoint EP        admin endpoint (env STEPWISE_ADMIN_ENDPOINT;\n"
@@ -904,11 +910,126 @@ out:
     return rc;
 }
 
+/* y or yes (any case) on a line of standard input. */
+static bool confirmed(void)
+{
+    char line[16];
+    if (!fgets(line, sizeof line, stdin))
+        return false;
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+/* catalogue publish FILE [--yes]: validate, show what changes, then import
+ * as the next version (after --yes or a y at the prompt). */
+static int catalogue_publish(ctl_t *ctl, int argc, char **argv)
+{
+    static const char use[] = "usage: syncctl catalogue publish FILE [--yes]";
+    const char *file = NULL;
+    bool yes = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0)
+            yes = true;
+        else if (!file && argv[i][0] != '-')
+            file = argv[i];
+        else
+            return usage_error("%s", use);
+    }
+    if (!file)
+        return usage_error("%s", use);
+    char *yaml = NULL;
+    size_t len = 0;
+    if (read_file(file, PROTO_CATALOGUE_MAX, &yaml, &len) != 0)
+        return EXIT_REFUSED;
+    proto_msg_t req = {0}, rep = {0};
+    syncd_json_value_t *v = NULL;
+    int rc = EXIT_REFUSED;
+    new_req(&req, "catalogue.diff");
+    if (add_arg(&req, "yaml", yaml) || add_arg(&req, "name", file))
+        goto out;
+    if ((rc = admin(ctl, &req, &rep)) != 0)
+        goto out;
+    if (!(v = rep_json(&rep))) {
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    int64_t current = syncd_json_as_int(syncd_json_get(v, "current"), 0);
+    int64_t changes = syncd_json_as_int(syncd_json_get(v, "changes"), 0);
+    const char *diff = syncd_json_as_str(syncd_json_get(v, "diff"));
+    if (syncd_json_as_bool(syncd_json_get(v, "identical"), false)) {
+        printf("%s is the same as the current catalogue version %" PRId64
+               "; nothing to publish\n",
+               file, current);
+        rc = 0;
+        goto out;
+    }
+    if (current == 0)
+        printf("%s: the server has no catalogue yet; all of it is new:\n",
+               file);
+    else if (changes == 0)
+        printf("%s: no process, step, measure, target, points or staff "
+               "changes from version %" PRId64
+               " (other text, e.g. guides or names' English, differs)\n",
+               file, current);
+    else
+        printf("%s: %" PRId64 " change%s from catalogue version %" PRId64
+               ":\n",
+               file, changes, changes == 1 ? "" : "s", current);
+    fputs(diff ? diff : "", stdout);
+    if (!yes) {
+        if (!isatty(STDIN_FILENO)) {
+            printf("not published; re-run with --yes to publish it as "
+                   "version %" PRId64 "\n",
+                   current + 1);
+            rc = EXIT_REFUSED;
+            goto out;
+        }
+        printf("Publish %s as catalogue version %" PRId64 "? [y/N] ", file,
+               current + 1);
+        fflush(stdout);
+        if (!confirmed()) {
+            printf("not published\n");
+            rc = EXIT_REFUSED;
+            goto out;
+        }
+    }
+    proto_msg_clear(&req);
+    proto_msg_clear(&rep);
+    syncd_json_value_destroy(&v);
+    new_req(&req, "catalogue.import");
+    if (add_arg(&req, "yaml", yaml) || add_arg(&req, "name", file)) {
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    if ((rc = admin(ctl, &req, &rep)) != 0)
+        goto out;
+    if (!(v = rep_json(&rep))) {
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    int64_t version = syncd_json_as_int(syncd_json_get(v, "version"), 0);
+    if (syncd_json_as_bool(syncd_json_get(v, "imported"), false))
+        printf("published %s as catalogue version %" PRId64
+               "; kiosks pick it up at their next sync\n",
+               file, version);
+    else
+        printf("%s is the same as the current catalogue version %" PRId64
+               "; nothing published\n",
+               file, version);
+out:
+    syncd_json_value_destroy(&v);
+    free(yaml);
+    proto_msg_clear(&req);
+    proto_msg_clear(&rep);
+    return rc;
+}
+
 static int cmd_catalogue(ctl_t *ctl, int argc, char **argv)
 {
     if (argc < 2)
         return usage_error("usage: syncctl catalogue import FILE | catalogue "
-                           "export [--version N] [-o FILE]");
+                           "publish FILE [--yes] | catalogue export "
+                           "[--version N] [-o FILE]");
     proto_msg_t req = {0}, rep = {0};
     int rc = EXIT_REFUSED;
     if (strcmp(argv[1], "import") == 0) {
@@ -943,6 +1064,8 @@ static int cmd_catalogue(ctl_t *ctl, int argc, char **argv)
         syncd_json_value_destroy(&v);
         goto out;
     }
+    if (strcmp(argv[1], "publish") == 0)
+        return catalogue_publish(ctl, argc - 1, argv + 1);
     if (strcmp(argv[1], "export") == 0) {
         static const struct option opts[] = {
             {"version", required_argument, NULL, 'v'},
@@ -975,7 +1098,7 @@ static int cmd_catalogue(ctl_t *ctl, int argc, char **argv)
         rc = write_output(out_path, text, len) ? EXIT_REFUSED : 0;
         goto out;
     }
-    return usage_error("catalogue: \"%s\" is neither import nor export",
+    return usage_error("catalogue: \"%s\" is not import, publish or export",
                        argv[1]);
 out:
     proto_msg_clear(&req);
@@ -1151,6 +1274,130 @@ static int cmd_suggestions(ctl_t *ctl, int argc, char **argv)
     return rc;
 }
 
+/* Suggestions at a site like TEXT (the kiosk's "+1 an existing one"). */
+static int cmd_similar(ctl_t *ctl, int argc, char **argv)
+{
+    static const char use[] =
+        "usage: syncctl similar --site S [--limit N] [--json] TEXT";
+    static const struct option opts[] = {
+        {"site", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *site = NULL, *limit = NULL;
+    bool json = false;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 's')
+            site = optarg;
+        else if (c == 'l')
+            limit = optarg;
+        else if (c == 'j')
+            json = true;
+        else
+            return usage_error("%s", use);
+    }
+    if (optind != argc - 1 || !site)
+        return usage_error("%s", use);
+    proto_msg_t req, rep = {0};
+    new_req(&req, "similar");
+    int rc = add_arg(&req, "site", site) || add_arg(&req, "text", argv[optind]) ||
+                     (limit && add_arg(&req, "limit", limit))
+                 ? EXIT_REFUSED
+                 : admin(ctl, &req, &rep);
+    if (rc != 0)
+        goto out;
+    size_t len;
+    const char *text = rep_text(&rep, &len);
+    if (json) {
+        printf("%s\n", text);
+        goto out;
+    }
+    syncd_json_value_t *v = rep_json(&rep);
+    if (!v) {
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    table_t t = {.n_cols = 5,
+                 .head = {"SCORE", "VOTES", "STATUS", "ID", "TITLE"}};
+    for (size_t i = 0; i < syncd_json_count(v); i++) {
+        const syncd_json_value_t *o = syncd_json_at(v, i);
+        char score[16], votes[24];
+        snprintf(score, sizeof score, "%.3f",
+                 syncd_json_as_num(syncd_json_get(o, "score"), 0));
+        snprintf(votes, sizeof votes, "%" PRId64,
+                 syncd_json_as_int(syncd_json_get(o, "votes"), 0));
+        const char *row[5] = {score, votes,
+                              syncd_json_as_str(syncd_json_get(o, "status")),
+                              syncd_json_as_str(syncd_json_get(o, "id")),
+                              syncd_json_as_str(syncd_json_get(o, "title"))};
+        if (table_row(&t, row) != 0) {
+            rc = EXIT_REFUSED;
+            break;
+        }
+    }
+    if (syncd_json_count(v) == 0)
+        printf("no suggestion at %s is similar to \"%s\"\n", site,
+               argv[optind]);
+    else
+        table_print(&t);
+    table_free(&t);
+    syncd_json_value_destroy(&v);
+out:
+    proto_msg_clear(&req);
+    proto_msg_clear(&rep);
+    return rc;
+}
+
+/* syncctl agenda --site S --week 2026-W48 [--format html|md|json|csv]
+ * [-o FILE]: the weekly meeting agenda, written as the server built it. */
+static int cmd_agenda(ctl_t *ctl, int argc, char **argv)
+{
+    static const char use[] = "usage: syncctl agenda --site S --week "
+                              "2026-W48 [--format html|md|json|csv] "
+                              "[-o FILE]";
+    static const struct option opts[] = {
+        {"site", required_argument, NULL, 's'},
+        {"week", required_argument, NULL, 'w'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *site = NULL, *week = NULL, *format = "html", *out_path = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        if (c == 's')
+            site = optarg;
+        else if (c == 'w')
+            week = optarg;
+        else if (c == 'f')
+            format = optarg;
+        else if (c == 'o')
+            out_path = optarg;
+        else
+            return usage_error("%s", use);
+    }
+    if (optind != argc || !site || !week)
+        return usage_error("%s", use);
+    proto_msg_t req, rep = {0};
+    new_req(&req, "agenda");
+    int rc = add_arg(&req, "site", site) || add_arg(&req, "week", week) ||
+                     add_arg(&req, "format", format)
+                 ? EXIT_REFUSED
+                 : admin(ctl, &req, &rep);
+    if (rc == 0) {
+        size_t len;
+        const char *text = rep_text(&rep, &len);
+        rc = write_output(out_path, text, len) ? EXIT_REFUSED : 0;
+    }
+    proto_msg_clear(&req);
+    proto_msg_clear(&rep);
+    return rc;
+}
+
 static int cmd_verify(ctl_t *ctl, int argc)
 {
     if (argc != 1)
@@ -1288,5 +1535,9 @@ int main(int argc, char **argv)
         return cmd_merge(&ctl, cargc, cargv);
     if (strcmp(cmd, "suggestions") == 0)
         return cmd_suggestions(&ctl, cargc, cargv);
+    if (strcmp(cmd, "agenda") == 0)
+        return cmd_agenda(&ctl, cargc, cargv);
+    if (strcmp(cmd, "similar") == 0)
+        return cmd_similar(&ctl, cargc, cargv);
     return usage_error("unknown command \"%s\"", cmd);
 }

@@ -1034,7 +1034,8 @@ static void test_admin_operations(void **state)
     assert_string_equal(text, "unknown operation \"frobnicate\"; the "
                               "operations are: ping, enrol, revoke, kiosks, "
                               "status, catalogue.import, catalogue.export, "
-                              "export.events, verify, decide, merge, suggestions");
+                              "catalogue.diff, export.events, verify, decide, "
+                              "merge, suggestions, similar, agenda");
     free(text);
 
     /* k05 gets a new key: its connection made with the old one is cut

@@ -372,7 +372,7 @@ static void test_open_reopen_keeps_data(void **state)
     syncd_store_t *second;
     char err[1024], expected[1024];
 
-    assert_int_equal(syncd_store_schema_version(fx->store), 2);
+    assert_int_equal(syncd_store_schema_version(fx->store), 3);
     enrol(fx, "k1", "s1", KEY1);
     assert_int_equal(
         syncd_store_catalogue_put(fx->store, "title: x\n", 9, T0, &version), 0);
@@ -382,7 +382,7 @@ static void test_open_reopen_keeps_data(void **state)
     snprintf(uri, sizeof uri, "sqlite:%s", fx->path);
     fx->store = syncd_store_open(uri, &opt, err, sizeof err);
     assert_non_null(fx->store);
-    assert_int_equal(syncd_store_schema_version(fx->store), 2);
+    assert_int_equal(syncd_store_schema_version(fx->store), 3);
     assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
     assert_string_equal(k.site_id, "s1");
     assert_string_equal(k.public_key, KEY1);
@@ -392,7 +392,7 @@ static void test_open_reopen_keeps_data(void **state)
     assert_int_equal(len, 9);
     assert_string_equal(yaml, "title: x\n");
     free(yaml);
-    assert_sql(fx, "SELECT version FROM schema_version", "2");
+    assert_sql(fx, "SELECT version FROM schema_version", "3");
     assert_sql(fx, "PRAGMA journal_mode", "wal");
 
     /* a second store on the same file (syncctl-side tools, a restarted
@@ -426,7 +426,7 @@ static void test_open_empty_file_migrates(void **state)
     st = syncd_store_open(path, NULL, err, sizeof err);
     if (st == NULL)
         fail_msg("%s", err);
-    assert_int_equal(syncd_store_schema_version(st), 2);
+    assert_int_equal(syncd_store_schema_version(st), 3);
     assert_counts(&(fx_t){.store = st}, 0, 0, 0, 0, 0);
     syncd_store_destroy(&st);
 }
@@ -441,7 +441,7 @@ static void test_future_schema_refused(void **state)
     assert_null(syncd_store_open(fx->path, NULL, err, sizeof err));
     snprintf(expected, sizeof expected,
              "store %s: schema version 99 is newer than this syncd "
-             "understands (2); run the syncd that wrote it, or restore a "
+             "understands (3); run the syncd that wrote it, or restore a "
              "backup made by this version",
              fx->path);
     assert_string_equal(err, expected);

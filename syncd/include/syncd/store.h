@@ -239,6 +239,29 @@ typedef struct {
 int syncd_store_suggestion_history(syncd_store_t *self, const char *id,
                                    syncd_history_t **out, size_t *n);
 
+/* Candidates for the near-duplicates of text at a site (syncd/similar.h
+ * scores them): suggestions not merged whose title or body shares an inner
+ * trigram of the normalised text (through the FTS5 trigram index) or
+ * contains its first or last two code points (the padded boundary
+ * trigrams, which a trigram index cannot look up). At most max of them,
+ * those sharing most trigrams first. A text of fewer than 3 code points
+ * after normalising gives none. Release with syncd_suggestions_free. */
+int syncd_store_similar_candidates(syncd_store_t *self, const char *site_id,
+                                   const char *text, size_t max,
+                                   syncd_suggestion_t **out, size_t *n);
+
+/* ---- Read-only reports (the weekly agenda, docs/AGENDA.md). Runs one
+ * SELECT — constant SQL text chosen by the caller, every value a bound text
+ * parameter ?1..?nargs — and calls row once per result row with its columns
+ * as text (NULL for SQL NULL). A statement that could write is refused
+ * with PROTO_EINVAL. A non-zero return from row stops the query and is
+ * returned. The SQL is the SQLite dialect; another backend translates or
+ * provides the same views. */
+typedef int (*syncd_row_fn)(void *ctx, const char *const *cols, size_t n);
+int syncd_store_report(syncd_store_t *self, const char *sql,
+                       const char *const *args, size_t nargs, syncd_row_fn row,
+                       void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
