@@ -242,6 +242,21 @@ static int db_fail(kiosk_outbox_t *self, int rc, const char *doing)
     return (rc & 0xff) == SQLITE_NOMEM ? PROTO_ENOMEM : PROTO_EIO;
 }
 
+/* Room for one more element in list, which holds count elements of size
+ * bytes in *cap: the capacity doubles from 16 when full. Returns the list,
+ * perhaps moved, or NULL when out of memory (list is then unchanged and
+ * still the caller's to free). */
+static void *grow(void *list, size_t count, size_t *cap, size_t size)
+{
+    if (count < *cap)
+        return list;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *p = realloc(list, ncap * size);
+    if (p)
+        *cap = ncap;
+    return p;
+}
+
 const char *kiosk_outbox_errmsg(const kiosk_outbox_t *self)
 {
     return self ? self->err : "no outbox";
@@ -1010,20 +1025,16 @@ static int renumber_below(kiosk_outbox_t *self, uint64_t floor,
                 break;
             }
         } else if (ev.type == PROTO_EV_SUGGESTION) {
-            if (n_moved == cap_moved) {
-                size_t cap = cap_moved ? cap_moved * 2 : 16;
-                void *p = realloc(moved, cap * sizeof *moved);
-                if (!p) {
-                    proto_event_clear(&ev);
-                    r = set_err(self, PROTO_ENOMEM,
-                                "outbox %s: out of memory renumbering "
-                                "events; restart the kiosk app",
-                                self->path);
-                    goto done;
-                }
-                moved = p;
-                cap_moved = cap;
+            void *p = grow(moved, n_moved, &cap_moved, sizeof *moved);
+            if (!p) {
+                proto_event_clear(&ev);
+                r = set_err(self, PROTO_ENOMEM,
+                            "outbox %s: out of memory renumbering "
+                            "events; restart the kiosk app",
+                            self->path);
+                goto done;
             }
+            moved = p;
             moved[n_moved][0] = old;
             moved[n_moved][1] = ev.seq;
             n_moved++;
@@ -1340,19 +1351,14 @@ int kiosk_outbox_rejected(kiosk_outbox_t *self, size_t max,
         goto done;
     }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            kiosk_rejected_t *p = realloc(list, ncap * sizeof *p);
-            if (!p) {
-                r = set_err(self, PROTO_ENOMEM,
-                            "outbox %s: out of memory listing rejected "
-                            "events",
-                            self->path);
-                goto done;
-            }
-            list = p;
-            cap = ncap;
+        kiosk_rejected_t *p = grow(list, count, &cap, sizeof *list);
+        if (!p) {
+            r = set_err(self, PROTO_ENOMEM,
+                        "outbox %s: out of memory listing rejected events",
+                        self->path);
+            goto done;
         }
+        list = p;
         kiosk_rejected_t *e = &list[count++];
         memset(e, 0, sizeof *e);
         e->seq = (uint64_t)sqlite3_column_int64(s, 0);
@@ -1689,18 +1695,14 @@ int kiosk_outbox_suggestions(kiosk_outbox_t *self, size_t max,
         goto done;
     }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            proto_suggestion_t *p = realloc(list, ncap * sizeof *p);
-            if (!p) {
-                r = set_err(self, PROTO_ENOMEM,
-                            "outbox %s: out of memory listing suggestions",
-                            self->path);
-                goto done;
-            }
-            list = p;
-            cap = ncap;
+        proto_suggestion_t *p = grow(list, count, &cap, sizeof *list);
+        if (!p) {
+            r = set_err(self, PROTO_ENOMEM,
+                        "outbox %s: out of memory listing suggestions",
+                        self->path);
+            goto done;
         }
+        list = p;
         proto_suggestion_t *g = &list[count++];
         memset(g, 0, sizeof *g);
         col_text(s, 0, g->id, sizeof g->id);
@@ -1770,18 +1772,14 @@ int kiosk_outbox_standings(kiosk_outbox_t *self, const char *week,
         goto done;
     }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            proto_standing_t *p = realloc(list, ncap * sizeof *p);
-            if (!p) {
-                r = set_err(self, PROTO_ENOMEM,
-                            "outbox %s: out of memory listing standings",
-                            self->path);
-                goto done;
-            }
-            list = p;
-            cap = ncap;
+        proto_standing_t *p = grow(list, count, &cap, sizeof *list);
+        if (!p) {
+            r = set_err(self, PROTO_ENOMEM,
+                        "outbox %s: out of memory listing standings",
+                        self->path);
+            goto done;
         }
+        list = p;
         proto_standing_t *st = &list[count++];
         memset(st, 0, sizeof *st);
         col_text(s, 0, st->week, sizeof st->week);

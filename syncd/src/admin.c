@@ -411,26 +411,39 @@ static void op_status(op_t *op)
     syncd_json_destroy(&j);
 }
 
-static void op_catalogue_import(op_t *op)
+/* The catalogue a request carries: the text of its last yaml argument
+ * (length from the argument, not strlen) and the file name to report it
+ * under (its name argument, or "catalogue.yaml"). NULL when yaml is
+ * missing or empty. */
+static const char *catalogue_args(const op_t *op, size_t *len,
+                                  const char **name)
 {
-    size_t len = 0;
     const char *yaml = NULL;
+    *len = 0;
     for (uint32_t i = 0; i < op->req->u.admin_req.n_args; i++) {
         const proto_arg_t *a = &op->req->u.admin_req.args[i];
         if (strcmp(a->key, "yaml") == 0) {
             yaml = a->value;
-            len = a->value_len;
+            *len = a->value_len;
         }
     }
-    if (!yaml || len == 0) {
+    *name = arg(op, "name");
+    if (!*name)
+        *name = "catalogue.yaml";
+    return *len ? yaml : NULL;
+}
+
+static void op_catalogue_import(op_t *op)
+{
+    size_t len;
+    const char *name;
+    const char *yaml = catalogue_args(op, &len, &name);
+    if (!yaml) {
         set_text(op, PROTO_EINVAL,
                  "catalogue.import needs the argument yaml (syncctl "
                  "catalogue import FILE)");
         return;
     }
-    const char *name = arg(op, "name");
-    if (!name)
-        name = "catalogue.yaml";
     add_detail(op, "bytes=%zu", len);
     char err[1024];
     uint64_t version = 0;
@@ -468,24 +481,15 @@ static void op_catalogue_import(op_t *op)
  * store again. */
 static void op_catalogue_diff(op_t *op)
 {
-    size_t len = 0;
-    const char *yaml = NULL;
-    for (uint32_t i = 0; i < op->req->u.admin_req.n_args; i++) {
-        const proto_arg_t *a = &op->req->u.admin_req.args[i];
-        if (strcmp(a->key, "yaml") == 0) {
-            yaml = a->value;
-            len = a->value_len;
-        }
-    }
-    if (!yaml || len == 0) {
+    size_t len;
+    const char *name;
+    const char *yaml = catalogue_args(op, &len, &name);
+    if (!yaml) {
         set_text(op, PROTO_EINVAL,
                  "catalogue.diff needs the argument yaml (syncctl catalogue "
                  "publish FILE)");
         return;
     }
-    const char *name = arg(op, "name");
-    if (!name)
-        name = "catalogue.yaml";
     char err[1024];
     proto_catalogue_t *cat =
         proto_catalogue_load_string(yaml, len, name, err, sizeof err);

@@ -139,19 +139,10 @@ static void num(sb_t *b, double v, int decimals)
     sb_num(b, v, decimals, "<span class=\"none\">—</span>");
 }
 
-static void who_row(sb_t *b, const char *name, const char *team,
-                    const ag_cell_t *wk)
+/* The 完成 / 目标 to 客户评分 columns of a week's cell: the caller has opened
+ * the first <td>, and goes on in the one opened after 客户评分. */
+static void cell_scores(sb_t *b, const ag_cell_t *c)
 {
-    const ag_cell_t *c = &wk[AG_CUR];
-    sb_puts(b, "<tr><td>");
-    h(b, name);
-    sb_puts(b, "</td>");
-    if (team) {
-        sb_puts(b, "<td>");
-        h(b, team);
-        sb_puts(b, "</td>");
-    }
-    sb_printf(b, "<td class=\"n\">%ld</td><td class=\"n\">", c->checkins);
     num(b, c->value, 1);
     sb_puts(b, " / ");
     num(b, c->target > 0 ? c->target : NAN, 1);
@@ -166,6 +157,22 @@ static void who_row(sb_t *b, const char *name, const char *team,
     sb_puts(b, "</td><td class=\"n\">");
     num(b, ag_rating(c), 2);
     sb_puts(b, "</td><td class=\"n\">");
+}
+
+static void who_row(sb_t *b, const char *name, const char *team,
+                    const ag_cell_t *wk)
+{
+    const ag_cell_t *c = &wk[AG_CUR];
+    sb_puts(b, "<tr><td>");
+    h(b, name);
+    sb_puts(b, "</td>");
+    if (team) {
+        sb_puts(b, "<td>");
+        h(b, team);
+        sb_puts(b, "</td>");
+    }
+    sb_printf(b, "<td class=\"n\">%ld</td><td class=\"n\">", c->checkins);
+    cell_scores(b, c);
     change(b, c->points - wk[AG_PREV].points, 1);
     sb_puts(b, "</td><td>");
     sparkline(b, wk, true);
@@ -322,20 +329,7 @@ int ag_write_html(const ag_t *ag, sb_t *b)
                   "</td><td class=\"n\">%d</td><td class=\"n\">%ld</td>"
                   "<td class=\"n\">",
                   c->people, c->checkins);
-        num(b, c->value, 1);
-        sb_puts(b, " / ");
-        num(b, c->target > 0 ? c->target : NAN, 1);
-        sb_puts(b, "</td><td>");
-        bar(b, c);
-        sb_puts(b, "</td><td class=\"n\">");
-        rag_badge(b, c);
-        sb_puts(b, "</td><td class=\"n\">");
-        num(b, ag_quality(c), 2);
-        sb_puts(b, "</td><td class=\"n\">");
-        num(b, c->points, 1);
-        sb_puts(b, "</td><td class=\"n\">");
-        num(b, ag_rating(c), 2);
-        sb_puts(b, "</td><td class=\"n\">");
+        cell_scores(b, c);
         change(b, c->value - s->wk[AG_PREV].value, 1);
         sb_puts(b, "</td><td>");
         sparkline(b, s->wk, false);

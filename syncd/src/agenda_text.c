@@ -594,6 +594,21 @@ static void md_change(sb_t *b, double d, int decimals)
     sb_num(b, d, decimals, "—");
 }
 
+/* The 达成, 质量, 积分 and 客户评分 columns of a week's cell, each with the
+ * separator before it, and the one after the last. */
+static void md_scores(sb_t *b, const ag_cell_t *c)
+{
+    sb_puts(b, " | ");
+    md_pct(b, c);
+    sb_puts(b, " | ");
+    sb_num(b, ag_quality(c), 2, "—");
+    sb_puts(b, " | ");
+    sb_num(b, c->points, 1, "0");
+    sb_puts(b, " | ");
+    sb_num(b, ag_rating(c), 2, "—");
+    sb_puts(b, " | ");
+}
+
 static void md_who_row(sb_t *b, const char *name, const char *team,
                        const ag_cell_t *wk)
 {
@@ -608,15 +623,7 @@ static void md_who_row(sb_t *b, const char *name, const char *team,
     sb_num(b, c->value, 1, "0");
     sb_puts(b, " / ");
     sb_num(b, c->target > 0 ? c->target : NAN, 1, "—");
-    sb_puts(b, " | ");
-    md_pct(b, c);
-    sb_puts(b, " | ");
-    sb_num(b, ag_quality(c), 2, "—");
-    sb_puts(b, " | ");
-    sb_num(b, c->points, 1, "0");
-    sb_puts(b, " | ");
-    sb_num(b, ag_rating(c), 2, "—");
-    sb_puts(b, " | ");
+    md_scores(b, c);
     md_change(b, c->points - wk[AG_PREV].points, 1);
     sb_puts(b, " | ");
     md_trend(b, wk, true);
@@ -711,15 +718,7 @@ int ag_write_md(const ag_t *ag, sb_t *b)
             sb_puts(b, " ");
             sb_md(b, s->unit);
         }
-        sb_puts(b, " | ");
-        md_pct(b, c);
-        sb_puts(b, " | ");
-        sb_num(b, ag_quality(c), 2, "—");
-        sb_puts(b, " | ");
-        sb_num(b, c->points, 1, "0");
-        sb_puts(b, " | ");
-        sb_num(b, ag_rating(c), 2, "—");
-        sb_puts(b, " | ");
+        md_scores(b, c);
         md_change(b, c->value - s->wk[AG_PREV].value, 1);
         sb_puts(b, " | ");
         md_trend(b, s->wk, false);

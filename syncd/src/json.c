@@ -2,8 +2,9 @@
  * json.c — the small JSON writer and reader of json.h.
  *
  * Self-contained on purpose: the admin endpoint and syncctl need only flat
- * objects and arrays of strings and numbers, and keeping this apart from
- * the store's own export code means neither depends on the other.
+ * objects and arrays of strings and numbers. The store's exports build
+ * their JSON text themselves but escape strings with syncd_json_escape()
+ * from here, so there is one escaper.
  */
 #include "syncd/json.h"
 
@@ -146,11 +147,13 @@ void syncd_json_array_end(syncd_json_t *self)
     close_container(self, false);
 }
 
-static void put_string(syncd_json_t *self, const char *s)
+void syncd_json_escape(const char *s, bool short_bf, syncd_json_sink_fn *sink,
+                       void *ctx)
 {
-    put(self, "\"", 1);
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *run = p;
+
+    sink(ctx, "\"", 1);
     for (; *p; p++) {
         const char *esc = NULL;
         char hex[8];
@@ -170,20 +173,37 @@ static void put_string(syncd_json_t *self, const char *s)
         case '\t':
             esc = "\\t";
             break;
-        default:
-            if (*p < 0x20) {
-                snprintf(hex, sizeof hex, "\\u%04x", *p);
-                esc = hex;
-            }
+        case '\b':
+            if (short_bf)
+                esc = "\\b";
+            break;
+        case '\f':
+            if (short_bf)
+                esc = "\\f";
+            break;
+        }
+        if (!esc && *p < 0x20) {
+            snprintf(hex, sizeof hex, "\\u%04x", *p);
+            esc = hex;
         }
         if (esc) {
-            put(self, (const char *)run, (size_t)(p - run));
-            put(self, esc, strlen(esc));
+            sink(ctx, (const char *)run, (size_t)(p - run));
+            sink(ctx, esc, strlen(esc));
             run = p + 1;
         }
     }
-    put(self, (const char *)run, (size_t)(p - run));
-    put(self, "\"", 1);
+    sink(ctx, (const char *)run, (size_t)(p - run));
+    sink(ctx, "\"", 1);
+}
+
+static void put_sink(void *ctx, const char *s, size_t n)
+{
+    put(ctx, s, n);
+}
+
+static void put_string(syncd_json_t *self, const char *s)
+{
+    syncd_json_escape(s, false, put_sink, self);
 }
 
 void syncd_json_key(syncd_json_t *self, const char *key)

@@ -29,6 +29,7 @@
 
 #include "protocol/catalogue.h"
 #include "protocol/keys.h"
+#include "syncd/fileio.h"
 #include "syncd/log.h"
 #include "syncd/server.h"
 #include "syncd/store.h"
@@ -69,59 +70,6 @@ static void usage(FILE *out)
         "  --version, --help\n",
         SYNCD_DEFAULT_KIOSK_ENDPOINT, SYNCD_DEFAULT_ADMIN_ENDPOINT,
         SYNCD_DEFAULT_HEARTBEAT_MS);
-}
-
-/* Reads a whole file (up to max bytes). 0, or -1 with err filled. */
-static int read_file(const char *path, size_t max, char **out, size_t *len,
-                     char *err, size_t err_len)
-{
-    *out = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_len, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    int rc = -1;
-    char *buf = NULL;
-    size_t used = 0, cap = 0;
-    for (;;) {
-        if (used == cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                snprintf(err, err_len, "out of memory reading %s", path);
-                goto out;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + used, 1, cap - used, f);
-        used += n;
-        if (used > max) {
-            snprintf(err, err_len,
-                     "%s is larger than %zu bytes, the most a catalogue may "
-                     "be",
-                     path, max);
-            goto out;
-        }
-        if (n == 0) {
-            if (ferror(f)) {
-                snprintf(err, err_len, "cannot read %s: %s", path,
-                         strerror(errno));
-                goto out;
-            }
-            break;
-        }
-    }
-    buf[used] = '\0';
-    *out = buf;
-    *len = used;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
 }
 
 /* Writes text to path through a temporary file and rename(), so that a
@@ -179,8 +127,8 @@ static int import_catalogue(syncd_server_t *server, const char *path)
     char err[1024];
     char *yaml = NULL;
     size_t len = 0;
-    if (read_file(path, PROTO_CATALOGUE_MAX, &yaml, &len, err, sizeof err) !=
-        0) {
+    if (syncd_read_file(path, PROTO_CATALOGUE_MAX, "a catalogue may be", &yaml,
+                        &len, err, sizeof err) != 0) {
         fprintf(stderr, "syncd: %s; fix --catalogue or start without it\n",
                 err);
         return -1;

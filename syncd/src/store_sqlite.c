@@ -96,6 +96,7 @@
 
 #include "store_backend.h"
 #include "syncd/agenda.h"
+#include "syncd/json.h"
 #include "syncd/similar.h"
 
 /* ---- Migrations: append only; never edit one that has shipped. */
@@ -742,52 +743,15 @@ static void buf_number(buf_t *b, double v)
     buf_str(b, tmp);
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped;
- * other bytes (UTF-8 included) kept as they are. */
+static void buf_sink(void *ctx, const char *d, size_t n)
+{
+    buf_add(ctx, d, n);
+}
+
+/* A JSON string, \b and \f in their short forms (json.h). */
 static void buf_json_str(buf_t *b, const char *s)
 {
-    const char *run_start = s;
-
-    buf_add(b, "\"", 1);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        const char *esc = NULL;
-        char u[8];
-
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
-            continue;
-        buf_add(b, run_start, (size_t)(s - run_start));
-        switch (ch) {
-        case '"':
-            esc = "\\\"";
-            break;
-        case '\\':
-            esc = "\\\\";
-            break;
-        case '\n':
-            esc = "\\n";
-            break;
-        case '\r':
-            esc = "\\r";
-            break;
-        case '\t':
-            esc = "\\t";
-            break;
-        case '\b':
-            esc = "\\b";
-            break;
-        case '\f':
-            esc = "\\f";
-            break;
-        default:
-            snprintf(u, sizeof u, "\\u%04x", ch);
-            esc = u;
-        }
-        buf_str(b, esc);
-        run_start = s + 1;
-    }
-    buf_add(b, run_start, (size_t)(s - run_start));
-    buf_add(b, "\"", 1);
+    syncd_json_escape(s, true, buf_sink, b);
 }
 
 /* A CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF,

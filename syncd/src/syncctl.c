@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "protocol/keys.h"
 #include "protocol/proto_zmq.h"
 #include "protocol/protocol.h"
+#include "syncd/fileio.h"
 #include "syncd/json.h"
 
 #define EXIT_REFUSED 1
@@ -104,55 +106,16 @@ static int usage_error(const char *fmt, ...)
 
 /* ---------------------------------------------------------------- files */
 
-static int read_file(const char *path, size_t max, char **out, size_t *len)
+/* A catalogue file, whole; on failure the reason is printed. 0 or -1. */
+static int read_catalogue(const char *path, char **out, size_t *len)
 {
-    *out = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "syncctl: cannot open %s: %s\n", path, strerror(errno));
+    char err[PATH_MAX + 256];
+    if (syncd_read_file(path, PROTO_CATALOGUE_MAX, "the daemon accepts", out,
+                        len, err, sizeof err) != 0) {
+        fprintf(stderr, "syncctl: %s\n", err);
         return -1;
     }
-    char *buf = NULL;
-    size_t used = 0, cap = 0;
-    int rc = -1;
-    for (;;) {
-        if (used == cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                fprintf(stderr, "syncctl: out of memory reading %s\n", path);
-                goto out;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + used, 1, cap - used, f);
-        used += n;
-        if (used > max) {
-            fprintf(stderr,
-                    "syncctl: %s is larger than %zu bytes, the most the "
-                    "daemon accepts\n",
-                    path, max);
-            goto out;
-        }
-        if (n == 0) {
-            if (ferror(f)) {
-                fprintf(stderr, "syncctl: cannot read %s: %s\n", path,
-                        strerror(errno));
-                goto out;
-            }
-            break;
-        }
-    }
-    buf[used] = '\0';
-    *out = buf;
-    *len = used;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
+    return 0;
 }
 
 /* Writes text to path, or stdout when path is NULL or "-". */
@@ -519,6 +482,36 @@ static syncd_json_value_t *rep_json(const proto_msg_t *rep)
     return v;
 }
 
+/* admin(), then the reply parsed as JSON into *v (NULL on failure; the
+ * caller destroys it). 0, or the exit status. */
+static int admin_json(ctl_t *ctl, proto_msg_t *req, proto_msg_t *rep,
+                      syncd_json_value_t **v)
+{
+    int rc = admin(ctl, req, rep);
+    if (rc != 0)
+        return rc;
+    *v = rep_json(rep);
+    return *v ? 0 : EXIT_REFUSED;
+}
+
+/* The reply text on a line of its own. */
+static void print_reply(const proto_msg_t *rep)
+{
+    size_t len;
+    printf("%s\n", rep_text(rep, &len));
+}
+
+/* --json: the reply as the daemon sent it, then a newline. 0 or
+ * EXIT_REFUSED. */
+static int print_reply_json(const proto_msg_t *rep)
+{
+    size_t len;
+    const char *text = rep_text(rep, &len);
+    return write_output(NULL, text, len) || write_output(NULL, "\n", 1)
+               ? EXIT_REFUSED
+               : 0;
+}
+
 /* ---------------------------------------------------------- formatting */
 
 static const char *ago(int64_t now_ms, int64_t then_ms, char *buf, size_t n)
@@ -705,14 +698,9 @@ static int cmd_enrol(ctl_t *ctl, int argc, char **argv)
     if (add_arg(&req, "kiosk", argv[optind]) || add_arg(&req, "site", site) ||
         add_arg(&req, "key", z85))
         goto out;
-    rc = admin(ctl, &req, &rep);
-    if (rc != 0)
+    syncd_json_value_t *v = NULL;
+    if ((rc = admin_json(ctl, &req, &rep, &v)) != 0)
         goto out;
-    syncd_json_value_t *v = rep_json(&rep);
-    if (!v) {
-        rc = EXIT_REFUSED;
-        goto out;
-    }
     printf("enrolled kiosk %s at site %s (key %s)\n", argv[optind], site, z85);
     if (syncd_json_as_bool(syncd_json_get(v, "reenrolled"), false))
         printf("it was enrolled before: its earlier key no longer works "
@@ -737,14 +725,9 @@ static int cmd_revoke(ctl_t *ctl, int argc, char **argv)
     int rc = EXIT_REFUSED;
     if (add_arg(&req, "kiosk", argv[1]))
         goto out;
-    rc = admin(ctl, &req, &rep);
-    if (rc != 0)
+    syncd_json_value_t *v = NULL;
+    if ((rc = admin_json(ctl, &req, &rep, &v)) != 0)
         goto out;
-    syncd_json_value_t *v = rep_json(&rep);
-    if (!v) {
-        rc = EXIT_REFUSED;
-        goto out;
-    }
     printf("revoked kiosk %s; %" PRId64 " live connection(s) closed; its key "
            "is refused from now on\n",
            argv[1],
@@ -780,12 +763,8 @@ static int cmd_kiosks(ctl_t *ctl, int argc, char **argv)
     int rc = admin(ctl, &req, &rep);
     if (rc != 0)
         goto out;
-    size_t len;
-    const char *text = rep_text(&rep, &len);
     if (json) {
-        rc = write_output(NULL, text, len) || write_output(NULL, "\n", 1)
-                 ? EXIT_REFUSED
-                 : 0;
+        rc = print_reply_json(&rep);
         goto out;
     }
     syncd_json_value_t *v = rep_json(&rep);
@@ -836,12 +815,8 @@ static int cmd_status(ctl_t *ctl, int argc, char **argv)
     int rc = admin(ctl, &req, &rep);
     if (rc != 0)
         goto out;
-    size_t len;
-    const char *text = rep_text(&rep, &len);
     if (json) {
-        rc = write_output(NULL, text, len) || write_output(NULL, "\n", 1)
-                 ? EXIT_REFUSED
-                 : 0;
+        rc = print_reply_json(&rep);
         goto out;
     }
     syncd_json_value_t *v = rep_json(&rep);
@@ -939,7 +914,7 @@ static int catalogue_publish(ctl_t *ctl, int argc, char **argv)
         return usage_error("%s", use);
     char *yaml = NULL;
     size_t len = 0;
-    if (read_file(file, PROTO_CATALOGUE_MAX, &yaml, &len) != 0)
+    if (read_catalogue(file, &yaml, &len) != 0)
         return EXIT_REFUSED;
     proto_msg_t req = {0}, rep = {0};
     syncd_json_value_t *v = NULL;
@@ -947,12 +922,8 @@ static int catalogue_publish(ctl_t *ctl, int argc, char **argv)
     new_req(&req, "catalogue.diff");
     if (add_arg(&req, "yaml", yaml) || add_arg(&req, "name", file))
         goto out;
-    if ((rc = admin(ctl, &req, &rep)) != 0)
+    if ((rc = admin_json(ctl, &req, &rep, &v)) != 0)
         goto out;
-    if (!(v = rep_json(&rep))) {
-        rc = EXIT_REFUSED;
-        goto out;
-    }
     int64_t current = syncd_json_as_int(syncd_json_get(v, "current"), 0);
     int64_t changes = syncd_json_as_int(syncd_json_get(v, "changes"), 0);
     const char *diff = syncd_json_as_str(syncd_json_get(v, "diff"));
@@ -1001,12 +972,8 @@ static int catalogue_publish(ctl_t *ctl, int argc, char **argv)
         rc = EXIT_REFUSED;
         goto out;
     }
-    if ((rc = admin(ctl, &req, &rep)) != 0)
+    if ((rc = admin_json(ctl, &req, &rep, &v)) != 0)
         goto out;
-    if (!(v = rep_json(&rep))) {
-        rc = EXIT_REFUSED;
-        goto out;
-    }
     int64_t version = syncd_json_as_int(syncd_json_get(v, "version"), 0);
     if (syncd_json_as_bool(syncd_json_get(v, "imported"), false))
         printf("published %s as catalogue version %" PRId64
@@ -1037,21 +1004,16 @@ static int cmd_catalogue(ctl_t *ctl, int argc, char **argv)
             return usage_error("usage: syncctl catalogue import FILE");
         char *yaml = NULL;
         size_t len = 0;
-        if (read_file(argv[2], PROTO_CATALOGUE_MAX, &yaml, &len) != 0)
+        if (read_catalogue(argv[2], &yaml, &len) != 0)
             return EXIT_REFUSED;
         new_req(&req, "catalogue.import");
         int arc = add_arg(&req, "yaml", yaml) || add_arg(&req, "name", argv[2]);
         free(yaml);
         if (arc)
             goto out;
-        rc = admin(ctl, &req, &rep);
-        if (rc != 0)
+        syncd_json_value_t *v = NULL;
+        if ((rc = admin_json(ctl, &req, &rep, &v)) != 0)
             goto out;
-        syncd_json_value_t *v = rep_json(&rep);
-        if (!v) {
-            rc = EXIT_REFUSED;
-            goto out;
-        }
         int64_t version = syncd_json_as_int(syncd_json_get(v, "version"), 0);
         if (syncd_json_as_bool(syncd_json_get(v, "imported"), false))
             printf("imported %s as catalogue version %" PRId64
@@ -1210,10 +1172,8 @@ static int cmd_decide(ctl_t *ctl, int argc, char **argv)
         rc = admin(ctl, &req, &rep);
     else
         rc = EXIT_REFUSED;
-    if (rc == 0) {
-        size_t len;
-        printf("%s\n", rep_text(&rep, &len));
-    }
+    if (rc == 0)
+        print_reply(&rep);
     proto_msg_clear(&req);
     proto_msg_clear(&rep);
     return rc;
@@ -1228,10 +1188,8 @@ static int cmd_merge(ctl_t *ctl, int argc, char **argv)
     int rc = add_arg(&req, "id", argv[1]) || add_arg(&req, "into", argv[3])
                  ? EXIT_REFUSED
                  : admin(ctl, &req, &rep);
-    if (rc == 0) {
-        size_t len;
-        printf("%s\n", rep_text(&rep, &len));
-    }
+    if (rc == 0)
+        print_reply(&rep);
     proto_msg_clear(&req);
     proto_msg_clear(&rep);
     return rc;
@@ -1265,10 +1223,8 @@ static int cmd_suggestions(ctl_t *ctl, int argc, char **argv)
                      (status && add_arg(&req, "status", status))
                  ? EXIT_REFUSED
                  : admin(ctl, &req, &rep);
-    if (rc == 0) {
-        size_t len;
-        printf("%s\n", rep_text(&rep, &len));
-    }
+    if (rc == 0)
+        print_reply(&rep);
     proto_msg_clear(&req);
     proto_msg_clear(&rep);
     return rc;
@@ -1309,10 +1265,8 @@ static int cmd_similar(ctl_t *ctl, int argc, char **argv)
                  : admin(ctl, &req, &rep);
     if (rc != 0)
         goto out;
-    size_t len;
-    const char *text = rep_text(&rep, &len);
     if (json) {
-        printf("%s\n", text);
+        print_reply(&rep);
         goto out;
     }
     syncd_json_value_t *v = rep_json(&rep);
@@ -1405,10 +1359,8 @@ static int cmd_verify(ctl_t *ctl, int argc)
     proto_msg_t req, rep = {0};
     new_req(&req, "verify");
     int rc = admin(ctl, &req, &rep);
-    if (rc == 0) {
-        size_t len;
-        printf("%s\n", rep_text(&rep, &len));
-    }
+    if (rc == 0)
+        print_reply(&rep);
     proto_msg_clear(&req);
     proto_msg_clear(&rep);
     return rc;

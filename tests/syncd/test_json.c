@@ -111,6 +111,50 @@ static void test_writer_sticky_errors(void **state)
     syncd_json_destroy(&j);
 }
 
+/* The one escaper the writer and the store's exports share: the two differ
+ * only in how \b and \f come out, and each keeps its own bytes. */
+struct sink {
+    char text[128];
+    size_t len;
+};
+
+static void sink_add(void *ctx, const char *bytes, size_t n)
+{
+    struct sink *k = ctx;
+    assert_true(k->len + n < sizeof k->text);
+    memcpy(k->text + k->len, bytes, n);
+    k->len += n;
+    k->text[k->len] = '\0';
+}
+
+static void test_escape(void **state)
+{
+    (void)state;
+    const char *in = "a\bb\fc\x1f\"\\\r\x7f é";
+    struct sink k = {0};
+
+    syncd_json_escape(in, false, sink_add, &k);
+    assert_string_equal(k.text,
+                        "\"a\\u0008b\\u000cc\\u001f\\\"\\\\\\r\x7f é\"");
+    memset(&k, 0, sizeof k);
+    syncd_json_escape(in, true, sink_add, &k);
+    assert_string_equal(k.text, "\"a\\bb\\fc\\u001f\\\"\\\\\\r\x7f é\"");
+    memset(&k, 0, sizeof k);
+    syncd_json_escape("", true, sink_add, &k);
+    assert_string_equal(k.text, "\"\"");
+
+    /* the writer is the short_bf = false form */
+    syncd_json_t *j = syncd_json_new();
+    assert_non_null(j);
+    syncd_json_string(j, in);
+    char *s = take(j);
+    memset(&k, 0, sizeof k);
+    syncd_json_escape(in, false, sink_add, &k);
+    assert_string_equal(s, k.text);
+    free(s);
+    syncd_json_destroy(&j);
+}
+
 static void test_reader(void **state)
 {
     (void)state;
@@ -193,6 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writer_exact_text),
         cmocka_unit_test(test_writer_sticky_errors),
+        cmocka_unit_test(test_escape),
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_reader_errors),
     };

@@ -48,6 +48,17 @@ void syncd_json_double(syncd_json_t *self, double v); /* non-finite: null */
 void syncd_json_bool(syncd_json_t *self, bool v);
 void syncd_json_null(syncd_json_t *self);
 
+/* Receives the escaped text of syncd_json_escape() piece by piece. */
+typedef void syncd_json_sink_fn(void *ctx, const char *bytes, size_t n);
+
+/* Writes s as a JSON string, quotes included, through sink: '"', '\\',
+ * \n, \r and \t get their two-character escapes, other bytes below 0x20
+ * \u00XX, and every other byte (UTF-8 included) stays as it is. short_bf
+ * writes \b and \f short too: the store's exports always have, the admin
+ * replies never have (\u0008, \u000c), and each keeps its bytes. */
+void syncd_json_escape(const char *s, bool short_bf, syncd_json_sink_fn *sink,
+                       void *ctx);
+
 /* 0, or the first error (PROTO_ENOMEM, PROTO_EINVAL) met so far. */
 int syncd_json_error(const syncd_json_t *self);
 
