@@ -109,6 +109,9 @@ static const char *arg(const op_t *op, const char *key)
     return (v && v[0]) ? v : NULL;
 }
 
+/* PROTO_ID_MAX less ':' and the 20 digits of the largest seq. */
+#define SYNCD_KIOSK_ID_MAX (PROTO_ID_MAX - 21)
+
 static bool id_valid(const char *s)
 {
     size_t n = strlen(s);
@@ -167,6 +170,17 @@ static void op_enrol(op_t *op)
                  "'_' and '-', at most %d of them; \"%.64s\" / \"%.64s\" "
                  "does not",
                  PROTO_ID_MAX, kiosk, site);
+        return;
+    }
+    /* Suggestion ids are "<kiosk_id>:<seq>" and must fit PROTO_ID_MAX
+     * with any seq (up to 20 digits), so kiosk ids are shorter than other
+     * ids. */
+    if (strlen(kiosk) > SYNCD_KIOSK_ID_MAX) {
+        set_text(op, PROTO_EINVAL,
+                 "kiosk id \"%.64s\" is %zu bytes; kiosk ids may be at most "
+                 "%d bytes, so that the ids of their suggestions "
+                 "(\"<kiosk>:<seq>\") fit in %d; choose a shorter id",
+                 kiosk, strlen(kiosk), SYNCD_KIOSK_ID_MAX, PROTO_ID_MAX);
         return;
     }
     if (!proto_keys_valid_z85(key)) {

@@ -37,4 +37,10 @@ rc=0
 "$SYNCCTL" --endpoint "$ADMIN_EP" --server-key "$T/server/server.pub" \
     --key "$T/kiosks/$id1/kiosk.key" --timeout 3 kiosks >"$T/ctl.log" 2>&1 || rc=$?
 [ $rc -eq 3 ] || fail "admin request with a kiosk key should get no answer (exit 3), got $rc: $(cat "$T/ctl.log")"
+# A kiosk id too long for its suggestion ids ("<kiosk>:<seq>" in 64 bytes).
+long_id=k-$(printf 'x%.0s' $(seq 1 42))
+rc=0
+ctl enrol "$long_id" --site "$SITE" --key "$key2" >"$T/long.log" 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "enrolling a 44-byte kiosk id should be refused (exit 1), got $rc"
+grep -q 'kiosk ids may be at most 43 bytes' "$T/long.log" || fail "no clear message for a long kiosk id: $(cat "$T/long.log")"
 echo "keys: ok"
