@@ -157,12 +157,51 @@ static void test_hints_stop_synthesis(void **state)
     SDL_Quit();
 }
 
+/* A window that lost its picture is drawn again; focus and mouse
+ * motion over it are not reasons to draw. */
+static void test_window_events_that_repaint(void **state)
+{
+    (void)state;
+    static const Uint8 yes[] = {
+        SDL_WINDOWEVENT_EXPOSED,      SDL_WINDOWEVENT_SHOWN,
+        SDL_WINDOWEVENT_SIZE_CHANGED, SDL_WINDOWEVENT_RESIZED,
+        SDL_WINDOWEVENT_RESTORED,     SDL_WINDOWEVENT_MAXIMIZED,
+    };
+    static const Uint8 no[] = {
+        SDL_WINDOWEVENT_ENTER,        SDL_WINDOWEVENT_LEAVE,
+        SDL_WINDOWEVENT_FOCUS_GAINED, SDL_WINDOWEVENT_FOCUS_LOST,
+        SDL_WINDOWEVENT_MOVED,        SDL_WINDOWEVENT_MINIMIZED,
+        SDL_WINDOWEVENT_HIDDEN,
+    };
+    SDL_Event e;
+    for (size_t i = 0; i < sizeof yes; i++) {
+        memset(&e, 0, sizeof e);
+        e.type = SDL_WINDOWEVENT;
+        e.window.event = yes[i];
+        assert_true(kiosk_input_repaints(&e));
+    }
+    for (size_t i = 0; i < sizeof no; i++) {
+        memset(&e, 0, sizeof e);
+        e.type = SDL_WINDOWEVENT;
+        e.window.event = no[i];
+        assert_false(kiosk_input_repaints(&e));
+    }
+    memset(&e, 0, sizeof e);
+    e.type = SDL_RENDER_TARGETS_RESET;
+    assert_true(kiosk_input_repaints(&e));
+    e.type = SDL_RENDER_DEVICE_RESET;
+    assert_true(kiosk_input_repaints(&e));
+    e.type = SDL_MOUSEMOTION;
+    assert_false(kiosk_input_repaints(&e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_touch_and_synthesised_mouse_count_once),
         cmocka_unit_test(test_typing_and_keys),
         cmocka_unit_test(test_hints_stop_synthesis),
+        cmocka_unit_test(test_window_events_that_repaint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,6 +324,26 @@ uint64_t kiosk_model_catalogue_version(const kiosk_model_t *self);
 /* A UI string of the current language ("" keys give the key back). */
 const char *kiosk_model_string(const kiosk_model_t *self, const char *key);
 
+/* ---- Redraw decision (redraw.c): the window loop draws and presents a
+ * frame only when something visible changed. Everything the view draws
+ * comes from the widget tree (texts, the clock, the sync line included),
+ * so a hash of the tree and the window size decide; window events that
+ * lose the picture (exposed, restored...) mark it damaged. */
+typedef struct {
+    uint64_t hash; /* of the tree last drawn */
+    int w, h;      /* window size last drawn */
+    bool drawn;    /* a frame has been drawn since start */
+    bool damaged;  /* the window lost its picture: draw anyway */
+} kiosk_redraw_t;
+
+/* FNV-1a over every field of every widget (texts up to their NUL). */
+uint64_t kiosk_widgets_hash(const kiosk_widget_t *w, size_t n);
+/* True when a frame must be drawn for this tree (hash from
+ * kiosk_widgets_hash) at this window size. */
+bool kiosk_redraw_needed(const kiosk_redraw_t *r, uint64_t hash, int w, int h);
+/* Records the frame just drawn and presented. */
+void kiosk_redraw_done(kiosk_redraw_t *r, uint64_t hash, int w, int h);
+
 #ifdef __cplusplus
 }
 #endif

@@ -65,6 +65,10 @@ int kiosk_input_from_sdl(const SDL_Event *e, int win_w, int win_h,
 /* The SDL hints that stop SDL from synthesising mouse from touch and
  * touch from mouse; call before SDL_Init. */
 void kiosk_input_hints(void);
+/* True for window events after which the window's picture must be drawn
+ * again although the widget tree is the same (exposed, resized, shown,
+ * restored, maximised, renderer targets or device reset). */
+bool kiosk_input_repaints(const SDL_Event *e);
 
 /* ---- ime_rime.c: pinyin through librime behind the kiosk_ime_t hook.
  * One per process (librime is a singleton). */

@@ -81,3 +81,23 @@ int kiosk_input_from_sdl(const SDL_Event *e, int win_w, int win_h,
         return 0;
     }
 }
+
+bool kiosk_input_repaints(const SDL_Event *e)
+{
+    if (e->type == SDL_RENDER_TARGETS_RESET ||
+        e->type == SDL_RENDER_DEVICE_RESET)
+        return true;
+    if (e->type != SDL_WINDOWEVENT)
+        return false;
+    switch (e->window.event) {
+    case SDL_WINDOWEVENT_EXPOSED:
+    case SDL_WINDOWEVENT_SHOWN:
+    case SDL_WINDOWEVENT_SIZE_CHANGED:
+    case SDL_WINDOWEVENT_RESIZED:
+    case SDL_WINDOWEVENT_RESTORED:
+    case SDL_WINDOWEVENT_MAXIMIZED:
+        return true;
+    default:
+        return false;
+    }
+}

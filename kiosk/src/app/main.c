@@ -95,18 +95,23 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
     kiosk_input_t in = {.kind = KIOSK_IN_RESIZE, .w = w, .h = h};
     kiosk_shell_input(shell, &in, kiosk_now_ms());
     SDL_StartTextInput();
-    bool quit = false;
+    kiosk_redraw_t redraw = {0};
+    bool quit = false, draw_failed = false;
     while (!quit) {
         SDL_Event e;
-        /* wake for input, or at least every 100 ms for the clock, the
-         * sync queue and the idle timeout */
-        if (SDL_WaitEventTimeout(&e, 100)) {
+        /* wake for input, or at least every 250 ms for the clock (minute
+         * resolution), the sync queue and the idle timeout; a frame is
+         * drawn only when the widget tree, the window size or the
+         * window's picture changed (kiosk_redraw_needed) */
+        if (SDL_WaitEventTimeout(&e, 250)) {
             do {
                 char buf[64];
                 if (e.type == SDL_QUIT) {
                     quit = true;
                     break;
                 }
+                if (kiosk_input_repaints(&e))
+                    redraw.damaged = true;
                 SDL_GetWindowSize(win, &w, &h);
                 if (kiosk_input_from_sdl(&e, w, h, &in, buf, sizeof buf))
                     kiosk_shell_input(shell, &in, kiosk_now_ms());
@@ -116,8 +121,25 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
         size_t n;
         const kiosk_widget_t *wt =
             kiosk_model_widgets(kiosk_shell_model(shell), &n);
-        kiosk_view_draw(view, r, wt, n);
+        uint64_t hash = kiosk_widgets_hash(wt, n);
+        SDL_GetWindowSize(win, &w, &h);
+        if (!kiosk_redraw_needed(&redraw, hash, w, h))
+            continue;
+        /* draw and present together or not at all: after a present the
+         * back buffer's content is undefined */
+        if (kiosk_view_draw(view, r, wt, n) != 0) {
+            /* tried again at the next wake-up; said once per streak */
+            if (!draw_failed)
+                fprintf(stderr,
+                        "kiosk: cannot draw the screen: out of "
+                        "memory for %zu widgets; retrying\n",
+                        n);
+            draw_failed = true;
+            continue;
+        }
+        draw_failed = false;
         SDL_RenderPresent(r);
+        kiosk_redraw_done(&redraw, hash, w, h);
     }
     kiosk_view_destroy(&view);
     kiosk_textcache_set_renderer(text, NULL);
