@@ -242,6 +242,11 @@ static void test_home_tiles_and_language(void **state)
     tap(f, "lang");
     assert_string_equal(text(f, "sync"),
                         "● 在线 · 3 条待同步 · 上次同步 09:55");
+    /* online with nothing ever to send is in sync, not "never synced" */
+    in.sync.waiting = 0;
+    in.sync.last_sync_ms = 0;
+    assert_int_equal(kiosk_model_update(f->m, &in, f->now), 0);
+    assert_string_equal(text(f, "sync"), "● 在线 · 全部已同步");
 }
 
 static void test_tap_by_coordinates(void **state)

@@ -287,15 +287,20 @@ static void sync_line(kiosk_model_t *m, char *out, size_t len,
                                                         : "sync.none_waiting"));
     size_t n = strlen(out);
     snprintf(out + n, len - n, " · %s", part);
+    /* Online with nothing to send is in sync even if it never had to
+     * push: "online · all sent · never synced" would read as a fault. */
+    bool in_sync = m->sync.link == KIOSK_NET_ONLINE && m->sync.waiting == 0;
+    part[0] = '\0';
     if (m->sync.last_sync_ms > 0) {
         fmt_time(m, m->sync.last_sync_ms, when, sizeof when);
         kiosk_strings_fill(part, sizeof part, tr(m, "sync.last"), when, NULL,
                            NULL);
-    } else {
+    } else if (!in_sync) {
         snprintf(part, sizeof part, "%s", tr(m, "sync.never"));
     }
     n = strlen(out);
-    snprintf(out + n, len - n, " · %s", part);
+    if (part[0])
+        snprintf(out + n, len - n, " · %s", part);
     if (m->sync.rejected) {
         snprintf(a, sizeof a, "%llu", (unsigned long long)m->sync.rejected);
         kiosk_strings_fill(part, sizeof part, tr(m, "sync.rejected"), a, NULL,
