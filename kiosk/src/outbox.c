@@ -1324,6 +1324,17 @@ int kiosk_outbox_get(kiosk_outbox_t *self, uint64_t seq, proto_event_t *ev,
     return r;
 }
 
+/* Prepares a list query whose ?1 is its LIMIT. */
+static int prepare_limited(kiosk_outbox_t *self, const char *sql, size_t max,
+                           sqlite3_stmt **s)
+{
+    int rc = sqlite3_prepare_v2(self->db, sql, -1, s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(
+            *s, 1, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+    return rc;
+}
+
 int kiosk_outbox_rejected(kiosk_outbox_t *self, size_t max,
                           kiosk_rejected_t **out, size_t *n)
 {
@@ -1337,15 +1348,12 @@ int kiosk_outbox_rejected(kiosk_outbox_t *self, size_t max,
     kiosk_rejected_t *list = NULL;
     size_t count = 0, cap = 0;
     int r = 0;
-    int rc = sqlite3_prepare_v2(
-        self->db,
+    int rc = prepare_limited(
+        self,
         "SELECT seq, type, captured_ms, acked_ms, reject_code, reject_reason "
         "FROM events WHERE reject_code IS NOT NULL ORDER BY seq DESC "
         "LIMIT ?1",
-        -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(
-            s, 1, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+        max, &s);
     if (rc != SQLITE_OK) {
         r = db_fail(self, rc, "list rejected events");
         goto done;
@@ -1680,16 +1688,13 @@ int kiosk_outbox_suggestions(kiosk_outbox_t *self, size_t max,
     proto_suggestion_t *list = NULL;
     size_t count = 0, cap = 0;
     int r = 0;
-    int rc = sqlite3_prepare_v2(
-        self->db,
+    int rc = prepare_limited(
+        self,
         "SELECT id, kind, status, title, body, process_id, step_id, "
         "author_id, votes, owner_id, due, feedback, merged_into, created_ms, "
         "updated_ms FROM suggestions ORDER BY votes DESC, updated_ms DESC, "
         "id LIMIT ?1",
-        -1, &s, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(
-            s, 1, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+        max, &s);
     if (rc != SQLITE_OK) {
         r = db_fail(self, rc, "list cached suggestions");
         goto done;

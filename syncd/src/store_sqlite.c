@@ -2893,6 +2893,42 @@ static int sqlite_suggestion_get(syncd_store_t *self, const char *id,
     return end_op(s, suggestion_read(s, id, out));
 }
 
+/* Steps every row of st into a new array of suggestions; *out and *n are
+ * set only on success (0). */
+static int suggestion_rows(sqlite_store_t *s, sqlite3_stmt *st,
+                           const char *label, syncd_suggestion_t **out,
+                           size_t *n)
+{
+    syncd_suggestion_t *list = NULL;
+    size_t cap = 0, len = 0;
+    int rc;
+
+    while ((rc = adhoc_step(s, st, label)) == 1) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            syncd_suggestion_t *g = realloc(list, ncap * sizeof *g);
+
+            if (g == NULL) {
+                rc = fail(s, PROTO_ENOMEM, "out of memory listing");
+                break;
+            }
+            list = g;
+            cap = ncap;
+        }
+        memset(&list[len], 0, sizeof list[len]);
+        if ((rc = suggestion_row(s, st, &list[len])) < 0)
+            break;
+        len++;
+    }
+    if (rc < 0) {
+        syncd_suggestions_free(list, len);
+        return rc;
+    }
+    *out = list;
+    *n = len;
+    return 0;
+}
+
 static int sqlite_suggestion_list(syncd_store_t *self, const char *site_id,
                                   const char *status, syncd_suggestion_t **out,
                                   size_t *n)
@@ -2900,8 +2936,6 @@ static int sqlite_suggestion_list(syncd_store_t *self, const char *site_id,
     static const char label[] = "SELECT suggestions";
     sqlite_store_t *s = impl(self);
     sqlite3_stmt *st = NULL;
-    syncd_suggestion_t *list = NULL;
-    size_t cap = 0, len = 0;
     int rc;
 
     s->op = "suggestions";
@@ -2919,31 +2953,9 @@ static int sqlite_suggestion_list(syncd_store_t *self, const char *site_id,
         (rc = adhoc_bind_text(s, st, 1, site_id, label)) < 0 ||
         (rc = adhoc_bind_text(s, st, 2, status, label)) < 0)
         goto cleanup;
-    while ((rc = adhoc_step(s, st, label)) == 1) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            syncd_suggestion_t *g = realloc(list, ncap * sizeof *g);
-
-            if (g == NULL) {
-                rc = fail(s, PROTO_ENOMEM, "out of memory listing");
-                goto cleanup;
-            }
-            list = g;
-            cap = ncap;
-        }
-        memset(&list[len], 0, sizeof list[len]);
-        if ((rc = suggestion_row(s, st, &list[len])) < 0)
-            goto cleanup;
-        len++;
-    }
+    rc = suggestion_rows(s, st, label, out, n);
 cleanup:
     sqlite3_finalize(st);
-    if (rc < 0) {
-        syncd_suggestions_free(list, len);
-    } else {
-        *out = list;
-        *n = len;
-    }
     return end_op(s, rc < 0 ? rc : 0);
 }
 
@@ -3020,8 +3032,7 @@ static int sqlite_similar_candidates(syncd_store_t *self, const char *site_id,
     static const char label[] = "SELECT similar suggestions";
     sqlite_store_t *s = impl(self);
     sqlite3_stmt *st = NULL;
-    syncd_suggestion_t *list = NULL;
-    size_t cap = 0, len = 0, n_cp = 0;
+    size_t n_cp = 0;
     size_t tlen = strlen(text);
     char *norm = malloc(tlen + 1);
     char *query = malloc(SIMILAR_MAX_TERMS * 20 + 1);
@@ -3097,33 +3108,11 @@ static int sqlite_similar_candidates(syncd_store_t *self, const char *site_id,
         rc = db_fail(s, label);
         goto cleanup;
     }
-    while ((rc = adhoc_step(s, st, label)) == 1) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            syncd_suggestion_t *g = realloc(list, ncap * sizeof *g);
-
-            if (g == NULL) {
-                rc = fail(s, PROTO_ENOMEM, "out of memory listing");
-                goto cleanup;
-            }
-            list = g;
-            cap = ncap;
-        }
-        memset(&list[len], 0, sizeof list[len]);
-        if ((rc = suggestion_row(s, st, &list[len])) < 0)
-            goto cleanup;
-        len++;
-    }
+    rc = suggestion_rows(s, st, label, out, n);
 cleanup:
     sqlite3_finalize(st);
     free(norm);
     free(query);
-    if (rc < 0) {
-        syncd_suggestions_free(list, len);
-    } else {
-        *out = list;
-        *n = len;
-    }
     return end_op(s, rc < 0 ? rc : 0);
 }
 
