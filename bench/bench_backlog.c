@@ -59,7 +59,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--events") == 0)
             n = (uint32_t)strtoul(argv[++i], NULL, 10);
     }
-    uint32_t eff_batch = batch ? batch : 200; /* the kiosk's default */
+    uint32_t eff_batch =
+        batch ? batch : PROTO_MAX_BATCH; /* the kiosk's default */
     char dir[512], db[700], obpath[700], err[1024];
     char *yaml = NULL;
     size_t yaml_len = 0;
@@ -77,7 +78,10 @@ int main(int argc, char **argv)
     int rc = 1;
     dir[0] = '\0';
 
-    syncd_log_set_level(SYNCD_LOG_ERROR);
+    /* STEPWISE_BENCH_LOG=1: syncd logs each batch with its ms, to tell
+     * the server's share of the time from the kiosk's and the wire's */
+    syncd_log_set_level(getenv("STEPWISE_BENCH_LOG") ? SYNCD_LOG_INFO
+                                                     : SYNCD_LOG_ERROR);
     if (bench_tmpdir("backlog", dir, sizeof dir) != 0 ||
         (cat = bench_catalogue(&yaml, &yaml_len)) == NULL)
         goto done;

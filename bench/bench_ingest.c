@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bench.h"
 #include "gen.h"
@@ -30,6 +31,18 @@
 #include "syncd/store.h"
 
 #define SEED 8
+
+/* CPU seconds (user + system) of this process so far: on a shared
+ * machine the wall clock moves with other load, CPU time much less, so
+ * both are printed (fsync waits show in the wall clock only). */
+static double cpu_s(void)
+{
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0)
+        return 0;
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 +
+           (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+}
 
 int main(int argc, char **argv)
 {
@@ -111,12 +124,14 @@ int main(int argc, char **argv)
     if ((ing = syncd_ingest_new()) == NULL)
         goto oom;
     uint64_t accepted = 0;
-    double t0 = bench_now_s();
+    double ph_decode = 0, ph_build = 0, ph_store = 0;
+    double t0 = bench_now_s(), c0 = cpu_s();
     for (size_t f = 0; f < n_frames; f++) {
         proto_msg_t m;
         syncd_kiosk_t kr;
         syncd_ingest_result_t res;
         size_t n_items;
+        double ta = bench_now_s();
         if (proto_decode(frames[f], frame_len[f], 0, &m, NULL) != 0) {
             fprintf(stderr, "bench: frame %zu does not decode\n", f);
             goto done;
@@ -130,13 +145,19 @@ int main(int argc, char **argv)
                                   .site_id = kr.site_id,
                                   .acked_seq = kr.acked_seq,
                                   .current = cat};
+        double tb = bench_now_s();
         int r = syncd_ingest_build(ing, &env, &m);
+        double tc = bench_now_s();
         const syncd_ingest_item_t *items = syncd_ingest_items(ing, &n_items);
         size_t n_rej;
         (void)syncd_ingest_rejects(ing, &n_rej);
         if (r == 0)
             r = syncd_store_ingest(store, kr.kiosk_id, kr.site_id, items,
                                    n_items, BENCH_T0_MS + 86400000, &res);
+        double td = bench_now_s();
+        ph_decode += tb - ta;
+        ph_build += tc - tb;
+        ph_store += td - tc;
         if (r == 0 && (n_rej != 0 || res.rejected != 0)) {
             fprintf(stderr,
                     "bench: batch %zu: syncd rejected %zu events; the "
@@ -156,7 +177,10 @@ int main(int argc, char **argv)
             goto store_fail;
         accepted += res.accepted;
     }
-    double t_syncd = bench_now_s() - t0;
+    double t_syncd = bench_now_s() - t0, c_syncd = cpu_s() - c0;
+    printf("# syncd phases: decode + kiosk look-up %.3f s, "
+           "syncd_ingest_build %.3f s, syncd_store_ingest %.3f s\n",
+           ph_decode, ph_build, ph_store);
     syncd_store_destroy(&store);
 
     /* ---- raw SQLite baseline, same rows, same batches */
@@ -165,6 +189,7 @@ int main(int argc, char **argv)
         (rows = bench_raw_rows(evs, total)) == NULL)
         goto done;
     t0 = bench_now_s();
+    c0 = cpu_s();
     for (size_t b = 0; b < batches_per_kiosk; b++)
         for (unsigned k = 0; k < kiosks; k++) {
             size_t first = (size_t)k * per_kiosk + b * batch;
@@ -173,7 +198,7 @@ int main(int argc, char **argv)
             if (bench_raw_insert(raw, rows, first, n) != 0)
                 goto done;
         }
-    double t_raw = bench_now_s() - t0;
+    double t_raw = bench_now_s() - t0, c_raw = cpu_s() - c0;
     bench_raw_close(&raw);
 
     /* ---- both must hold exactly the generated events */
@@ -184,6 +209,8 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/raw.db", dir);
     if (bench_hash_db(path, &h_raw, &n_raw) != 0)
         goto done;
+    printf("# CPU time: syncd %.3f s, raw %.3f s (ratio %.2f)\n", c_syncd,
+           c_raw, c_syncd > 0 ? c_raw / c_syncd : 0);
     printf("# %u kiosks x %" PRIu32 " events, batches of %" PRIu32
            ": syncd %.3f s (%" PRIu64 " accepted, %" PRIu64
            " rows), raw %.3f s (%" PRIu64 " rows)\n",

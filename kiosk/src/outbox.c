@@ -82,6 +82,10 @@ static const char schema_sql[] =
     "  WHERE acked_ms IS NULL;"
     "CREATE INDEX IF NOT EXISTS events_rejected ON events(seq) "
     "  WHERE reject_code IS NOT NULL;"
+    /* the age of the oldest unsent event, read after every ACK: without
+     * it that MIN visits every unsent row (4 ms at 10,000) */
+    "CREATE INDEX IF NOT EXISTS events_unsent_captured ON events(captured_ms) "
+    "  WHERE acked_ms IS NULL;"
     "CREATE TABLE IF NOT EXISTS catalogue ("
     "  version INTEGER PRIMARY KEY,"
     "  yaml TEXT NOT NULL,"
@@ -1803,5 +1807,87 @@ done:
     }
     *out = list;
     *n = count;
+    return 0;
+}
+
+/* ---- Agenda cache: the last AGENDA from syncd, for meeting mode offline.
+ * Kept as its wire bytes in the meta table (one row, replaced whole), with
+ * the kiosk's clock when it arrived: no schema change, and the decoder
+ * checks it again on the way out like any frame. */
+
+int kiosk_outbox_agenda_put(kiosk_outbox_t *self, const proto_msg_t *agenda,
+                            int64_t fetched_ms)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    const char *doing = "cache the meeting agenda";
+    if (!self || !agenda || agenda->type != PROTO_MSG_AGENDA)
+        return PROTO_EINVAL;
+    int r = proto_encode(agenda, &bytes, &len);
+    if (r < 0)
+        return set_err(self, r, "outbox %s: cannot encode the agenda (%s)",
+                       self->path, proto_strerror(r));
+    if ((r = begin_write(self, doing)) < 0)
+        goto done;
+    sqlite3_stmt *s = stmt(self, ST_META_SET);
+    int rc = sqlite3_bind_text(s, 1, "agenda", -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob(s, 2, bytes, (int)len, SQLITE_STATIC);
+    if (rc != SQLITE_OK)
+        r = bind_fail(self, rc, doing);
+    else
+        r = step_done(self, s, doing);
+    if (r == 0)
+        r = meta_set_u64(self, "agenda_fetched_ms",
+                         fetched_ms > 0 ? (uint64_t)fetched_ms : 0);
+    if (r == 0)
+        r = commit(self, doing);
+    if (r < 0)
+        rollback(self);
+done:
+    proto_free(bytes);
+    return r;
+}
+
+int kiosk_outbox_agenda_get(kiosk_outbox_t *self, proto_msg_t *agenda,
+                            int64_t *fetched_ms)
+{
+    if (!self || !agenda || !fetched_ms)
+        return PROTO_EINVAL;
+    memset(agenda, 0, sizeof *agenda);
+    *fetched_ms = 0;
+    sqlite3_stmt *s = stmt(self, ST_META_GET);
+    int rc = sqlite3_bind_text(s, 1, "agenda", -1, SQLITE_STATIC);
+    if (rc != SQLITE_OK)
+        return bind_fail(self, rc, "read the cached agenda");
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
+        return PROTO_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        int r = db_fail(self, rc, "read the cached agenda");
+        sqlite3_reset(s);
+        return r;
+    }
+    proto_diag_t diag = {{0}, 0};
+    int r = proto_decode(sqlite3_column_blob(s, 0),
+                         (size_t)sqlite3_column_bytes(s, 0), 0, agenda, &diag);
+    sqlite3_reset(s);
+    if (r == 0 && agenda->type != PROTO_MSG_AGENDA) {
+        proto_msg_clear(agenda);
+        r = PROTO_ETYPE;
+    }
+    if (r < 0)
+        return set_err(self, r,
+                       "outbox %s: the cached agenda does not decode (%s at "
+                       "%s); it will be replaced at the next fetch",
+                       self->path, proto_strerror(r), diag.where);
+    uint64_t at = 0;
+    if ((r = meta_get_u64(self, "agenda_fetched_ms", 0, &at)) < 0) {
+        proto_msg_clear(agenda);
+        return r;
+    }
+    *fetched_ms = (int64_t)at;
     return 0;
 }

@@ -62,6 +62,8 @@ static const char usage_text[] =
     "        sim: kiosk sim-01 captured 100 acked 100 rejected 0 pending 0\n"
     "      (acked, rejected and pending count this run's captures plus the\n"
     "      backlog the kiosk started with).\n"
+    "      --server           several endpoints (commas, or --server\n"
+    "                         repeated): each kiosk fails over in turn\n"
     "      --offline          capture only, do not connect\n"
     "      --sync-only        capture nothing new, just sync the backlog\n"
     "      --rate EPS         captures per second per kiosk (0 = as fast as\n"
@@ -336,12 +338,18 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                                    a);
             o->prefix = a;
             break;
-        case OPT_SERVER:
-            free(o->servers);
-            o->servers = strdup(a);
-            if (!o->servers)
+        case OPT_SERVER: {
+            /* repeated --server options add endpoints, like commas do */
+            size_t have = o->servers ? strlen(o->servers) : 0;
+            char *joined = realloc(o->servers, have + 1 + strlen(a) + 1);
+            if (!joined)
                 return 1;
+            if (have)
+                joined[have++] = ',';
+            strcpy(joined + have, a);
+            o->servers = joined;
             break;
+        }
         case OPT_SERVER_KEY:
             o->server_key = a;
             break;

@@ -9,11 +9,20 @@
  * it idles without polling and stops within one wake-up.
  *
  * Exactly-once rests on two rules kept here: only one request is in flight
- * at a time, and after any doubt (a reply missing past the timeout) the
- * socket is thrown away and the next session starts with HELLO, whose
- * WELCOME carries the server's cumulative acked mark; the outbox is
- * reconciled with that mark before anything is sent again. A resend is
- * therefore at worst a batch the server already has, which it ignores.
+ * at a time (except PUSHes, below), and after any doubt (a reply missing
+ * past the timeout) the socket is thrown away and the next session starts
+ * with HELLO, whose WELCOME carries the server's cumulative acked mark; the
+ * outbox is reconciled with that mark before anything is sent again. A
+ * resend is therefore at worst a batch the server already has, which it
+ * ignores.
+ *
+ * With a server of protocol version 2 or later, up to PUSH_WINDOW PUSHes
+ * are in flight, each carrying the events after the previous one, so the
+ * next batch is on its way while the server commits one (a backlog drains
+ * at the server's pace, not the round trip's). Such a server refuses every
+ * later PUSH of the session once one fails (docs/PROTOCOL.md 6.3), so a
+ * failed batch can never be overtaken; on any ERROR with PUSHes behind it
+ * the kiosk reconnects and starts again from WELCOME's mark.
  *
  * The UI side sees only a mutex-protected status snapshot and a bounded
  * queue of events.
@@ -43,8 +52,13 @@
 #define DEF_TIMEOUT_MS 3000
 #define DEF_BACKOFF_MIN_MS 250
 #define DEF_BACKOFF_MAX_MS 30000
-#define DEF_BATCH 200
+/* The largest batch the protocol allows: a backlog drains in fewer round
+ * trips, fsynced commits and outbox reads (docs/PERFORMANCE.md, backlog) */
+#define DEF_BATCH PROTO_MAX_BATCH
 #define DEF_FEED_PAGE 200
+/* PUSHes in flight at most with a protocol version 2 server; two keep the
+ * server busy while the kiosk reads, encodes and acknowledges */
+#define PUSH_WINDOW 2
 #define PRUNE_EVERY_MS (3600 * 1000)
 /* The longest the thread sleeps in one poll: a safety net only, every
  * real wake-up comes from the eventfd or the socket. */
@@ -63,11 +77,18 @@ typedef enum {
     S_DOWN,  /* no socket; reconnect at next_connect */
     S_HELLO, /* HELLO sent, waiting for WELCOME */
     S_READY, /* in session, nothing in flight */
-    S_WAIT,  /* in session, one request in flight */
+    S_WAIT,  /* in session, one request (or 1..PUSH_WINDOW PUSHes) in flight */
     S_DEAD,  /* revoked: no more connections */
 } sess_state_t;
 
-typedef enum { REQ_NONE, REQ_PUSH, REQ_CATALOGUE, REQ_FEED, REQ_PING } req_t;
+typedef enum {
+    REQ_NONE,
+    REQ_PUSH,
+    REQ_CATALOGUE,
+    REQ_FEED,
+    REQ_PING,
+    REQ_AGENDA,
+} req_t;
 
 struct kiosk_sync {
     /* configuration, copied */
@@ -91,6 +112,9 @@ struct kiosk_sync {
     kiosk_sync_status_t status;
     kiosk_sync_event_t queue[QUEUE_CAP];
     size_t q_head, q_len;
+    /* meeting mode asked for the agenda (kiosk_sync_request_agenda) */
+    bool agenda_wanted;
+    char agenda_week[PROTO_SHORT_MAX + 1];
 };
 
 /* The thread's private session state. */
@@ -113,7 +137,10 @@ typedef struct {
     uint32_t retry;       /* next PUSH hold after a store error */
     uint32_t heartbeat;
     size_t ep;
-    uint64_t push_last; /* highest seq of the PUSH in flight */
+    uint32_t version; /* protocol version of the session (WELCOME) */
+    /* last seq of each PUSH in flight, oldest first; pushes of them */
+    uint64_t push_ends[PUSH_WINDOW];
+    uint32_t pushes;
     uint64_t srv_catalogue, srv_feed, bad_catalogue;
     bool need_catalogue, need_feed, check_pending;
     bool force_status;   /* queue the next STATUS even if nothing moved */
@@ -199,6 +226,8 @@ static void queue_locked(kiosk_sync_t *k, kiosk_sync_event_t *ev)
     k->queue[(k->q_head + k->q_len) % QUEUE_CAP] = *ev;
     k->q_len++;
     pthread_cond_broadcast(&k->cond);
+    if (k->cfg.wake)
+        k->cfg.wake(k->cfg.wake_ctx);
 }
 
 static void emit(kiosk_sync_t *k, kiosk_sync_event_type_t type,
@@ -317,6 +346,12 @@ static void link_down(sess_t *s, kiosk_link_t link, bool longest,
 {
     kiosk_sync_t *k = s->k;
     close_socket(s);
+    s->pushes = 0;
+    if (s->req == REQ_AGENDA) { /* unanswered: ask the next session */
+        pthread_mutex_lock(&k->mu);
+        k->agenda_wanted = true;
+        pthread_mutex_unlock(&k->mu);
+    }
     s->state = S_DOWN;
     s->req = REQ_NONE;
     uint32_t max = k->cfg.backoff_max_ms;
@@ -376,6 +411,7 @@ static int send_hello(sess_t *s)
         return -1;
     s->state = S_HELLO;
     s->req = REQ_NONE;
+    s->pushes = 0;
     s->deadline = mono_ms() + k->cfg.reply_timeout_ms;
     return 0;
 }
@@ -456,12 +492,14 @@ static void send_ping(sess_t *s)
     s->deadline = mono_ms() + s->k->cfg.reply_timeout_ms;
 }
 
-/* Sends the next batch; returns 1 when sent, 0 when nothing waits. */
+/* Sends the next batch (the events after those of the PUSHes in flight);
+ * returns 1 when sent, 0 when nothing waits. */
 static int send_push(sess_t *s)
 {
     kiosk_sync_t *k = s->k;
     proto_msg_t m;
-    int r = kiosk_outbox_pending(k->ob, 0, k->cfg.batch_size, &m);
+    uint64_t after = s->pushes ? s->push_ends[s->pushes - 1] : 0;
+    int r = kiosk_outbox_pending(k->ob, after, k->cfg.batch_size, &m);
     if (r < 0) {
         logf_(k, KIOSK_LOG_ERROR, "%s", kiosk_outbox_errmsg(k->ob));
         emit(k, KIOSK_SYNC_EV_ERROR, 0, 0, kiosk_outbox_errmsg(k->ob));
@@ -470,22 +508,38 @@ static int send_push(sess_t *s)
     }
     if (m.u.push.n_events == 0) {
         proto_msg_clear(&m);
-        s->check_pending = false;
+        if (s->pushes == 0)
+            s->check_pending = false;
         return 0;
     }
     uint64_t first = m.u.push.events[0].seq;
-    s->push_last = m.u.push.events[m.u.push.n_events - 1].seq;
+    uint64_t last = m.u.push.events[m.u.push.n_events - 1].seq;
     uint32_t n = m.u.push.n_events;
     r = send_msg(s, &m);
     proto_msg_clear(&m);
     if (r < 0)
         return -1;
     logf_(k, KIOSK_LOG_DEBUG, "pushed %u events (seq %" PRIu64 "..%" PRIu64 ")",
-          n, first, s->push_last);
+          n, first, last);
+    s->push_ends[s->pushes++] = last;
+    if (s->pushes == 1) /* the oldest reply is the one due */
+        s->deadline = mono_ms() + k->cfg.reply_timeout_ms;
     s->state = S_WAIT;
     s->req = REQ_PUSH;
-    s->deadline = mono_ms() + k->cfg.reply_timeout_ms;
     return 1;
+}
+
+/* With PUSHes in flight: sends more while the window allows (protocol
+ * version 2 servers only; see the file-top comment). */
+static void top_up_pushes(sess_t *s)
+{
+    uint32_t window = s->version >= 2 ? PUSH_WINDOW : 1;
+    while (s->state == S_WAIT && s->req == REQ_PUSH && s->pushes > 0 &&
+           s->pushes < window && s->check_pending && !s->need_catalogue &&
+           mono_ms() >= s->hold_until) {
+        if (send_push(s) <= 0)
+            return;
+    }
 }
 
 static void send_catalogue_req(sess_t *s)
@@ -523,6 +577,31 @@ static void send_feed_req(sess_t *s)
     s->deadline = mono_ms() + s->k->cfg.reply_timeout_ms;
 }
 
+/* Meeting mode is waiting for the agenda: ask once the session is up. */
+static bool send_agenda_req(sess_t *s)
+{
+    kiosk_sync_t *k = s->k;
+    proto_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_MSG_AGENDA_REQ;
+    pthread_mutex_lock(&k->mu);
+    bool wanted = k->agenda_wanted;
+    snprintf(m.u.agenda_req.week, sizeof m.u.agenda_req.week, "%s",
+             k->agenda_week);
+    pthread_mutex_unlock(&k->mu);
+    if (!wanted)
+        return false;
+    if (send_msg(s, &m) < 0)
+        return true; /* the link went down; asked again in the next session */
+    pthread_mutex_lock(&k->mu);
+    k->agenda_wanted = false;
+    pthread_mutex_unlock(&k->mu);
+    s->state = S_WAIT;
+    s->req = REQ_AGENDA;
+    s->deadline = mono_ms() + k->cfg.reply_timeout_ms;
+    return true;
+}
+
 /* In session with nothing in flight: send what is most needed. */
 static void next_request(sess_t *s)
 {
@@ -533,6 +612,8 @@ static void next_request(sess_t *s)
     }
     if (s->check_pending && now >= s->hold_until) {
         int r = send_push(s);
+        if (r > 0)
+            top_up_pushes(s);
         if (r != 0)
             return; /* sent, or the link went down */
     }
@@ -540,6 +621,9 @@ static void next_request(sess_t *s)
         send_feed_req(s);
         return;
     }
+    /* after the backlog: the numbers then include this kiosk's events */
+    if (send_agenda_req(s))
+        return;
     /* The queue just emptied: tell the server now, so the fleet status
      * stops showing a backlog that is gone, rather than at the next
      * heartbeat. */
@@ -580,6 +664,41 @@ static void on_error(sess_t *s, const proto_msg_t *m)
     const char *text = m->u.error.message ? m->u.error.message : "";
     const char *ep = k->endpoints[s->ep];
     char why[KIOSK_SYNC_MESSAGE_MAX];
+    int code = m->u.error.code;
+    if (s->state == S_WAIT && s->req == REQ_PUSH && s->pushes > 1 &&
+        code != PROTO_EREVOKED && code != PROTO_EDENIED &&
+        code != PROTO_EVERSION) {
+        /* Replies to the PUSHes behind it would follow (the server refuses
+         * them): start a new session from the server's mark instead. */
+        snprintf(why, sizeof why,
+                 "syncd at %s refused a batch (%s: %s); reconnecting to "
+                 "send again from its acknowledged mark",
+                 ep, proto_errname(code), text);
+        link_down(s, KIOSK_LINK_OFFLINE, false, why);
+        return;
+    }
+    if (s->req == REQ_PUSH)
+        s->pushes = 0;
+    if (s->state == S_WAIT && s->req == REQ_AGENDA && code != PROTO_EREVOKED &&
+        code != PROTO_EDENIED && code != PROTO_EVERSION &&
+        code != PROTO_ESTATE) {
+        /* The agenda alone was refused (an older syncd does not know
+         * AGENDA_REQ: EUNKNOWNMSG); the session itself is fine. */
+        snprintf(why, sizeof why,
+                 "syncd at %s did not give the agenda: %s (%s)", ep,
+                 proto_errname(code), text);
+        logf_(k, KIOSK_LOG_WARN, "%s", why);
+        s->state = S_READY;
+        s->req = REQ_NONE;
+        emit(k, KIOSK_SYNC_EV_AGENDA_FAILED, 0, (uint32_t)-code, why);
+        return;
+    }
+    if (code == PROTO_ESTATE && s->req == REQ_AGENDA) {
+        /* the session was lost: ask again after the new HELLO */
+        pthread_mutex_lock(&k->mu);
+        k->agenda_wanted = true;
+        pthread_mutex_unlock(&k->mu);
+    }
     switch (m->u.error.code) {
     case PROTO_EREVOKED:
         snprintf(why, sizeof why,
@@ -675,6 +794,8 @@ static void on_welcome(sess_t *s, const proto_msg_t *m)
               m->u.welcome.acked_seq, rec.resent);
     set_skew(s, m->u.welcome.server_time_ms);
     told(s);
+    s->version = m->u.welcome.version;
+    s->pushes = 0;
     s->heartbeat = k->cfg.heartbeat_ms;
     if (m->u.welcome.heartbeat_ms > 0 &&
         m->u.welcome.heartbeat_ms < s->heartbeat)
@@ -702,8 +823,19 @@ static void on_ack(sess_t *s, const proto_msg_t *m)
 {
     kiosk_sync_t *k = s->k;
     uint64_t newly = 0;
-    s->state = S_READY;
-    s->req = REQ_NONE;
+    /* ACKs come in the order of the PUSHes: this one answers the oldest */
+    uint64_t batch_end = s->push_ends[0];
+    if (s->pushes > 0) {
+        s->pushes--;
+        memmove(s->push_ends, s->push_ends + 1,
+                s->pushes * sizeof s->push_ends[0]);
+    }
+    if (s->pushes > 0) {
+        s->deadline = mono_ms() + k->cfg.reply_timeout_ms;
+    } else {
+        s->state = S_READY;
+        s->req = REQ_NONE;
+    }
     if (kiosk_outbox_ack(k->ob, m->u.ack.acked_seq, m->u.ack.rejects,
                          m->u.ack.n_rejects, &newly) < 0) {
         /* The server has the events; they will be resent and ignored. */
@@ -720,13 +852,13 @@ static void on_ack(sess_t *s, const proto_msg_t *m)
     }
     if (m->u.ack.n_rejects)
         emit(k, KIOSK_SYNC_EV_REJECTED, 0, m->u.ack.n_rejects, NULL);
-    if (m->u.ack.acked_seq < s->push_last && newly == 0) {
+    if (m->u.ack.acked_seq < batch_end && newly == 0) {
         /* No progress: do not spin resending the same batch. */
         char why[KIOSK_SYNC_MESSAGE_MAX];
         snprintf(why, sizeof why,
                  "syncd acked up to %" PRIu64 " of a batch ending at %" PRIu64
                  "; retrying in %u ms",
-                 m->u.ack.acked_seq, s->push_last, s->retry);
+                 m->u.ack.acked_seq, batch_end, s->retry);
         logf_(k, KIOSK_LOG_WARN, "%s", why);
         s->hold_until = mono_ms() + s->retry;
         s->retry = s->retry >= k->cfg.backoff_max_ms / 2 ? k->cfg.backoff_max_ms
@@ -736,6 +868,7 @@ static void on_ack(sess_t *s, const proto_msg_t *m)
     }
     s->check_pending = true;
     refresh(s, -1, "");
+    top_up_pushes(s);
 }
 
 static void on_catalogue(sess_t *s, const proto_msg_t *m)
@@ -794,6 +927,22 @@ static void on_feed(sess_t *s, const proto_msg_t *m)
         emit(k, KIOSK_SYNC_EV_FEED, m->u.feed.cursor, n, NULL);
 }
 
+static void on_agenda(sess_t *s, const proto_msg_t *m)
+{
+    kiosk_sync_t *k = s->k;
+    s->state = S_READY;
+    s->req = REQ_NONE;
+    if (kiosk_outbox_agenda_put(k->ob, m, wall_ms()) < 0) {
+        const char *e = kiosk_outbox_errmsg(k->ob);
+        logf_(k, KIOSK_LOG_ERROR, "%s", e);
+        emit(k, KIOSK_SYNC_EV_AGENDA_FAILED, 0, (uint32_t)-PROTO_EIO, e);
+        return;
+    }
+    logf_(k, KIOSK_LOG_INFO, "agenda of %s week %s fetched (%u steps)",
+          m->u.agenda.site, m->u.agenda.week, m->u.agenda.n_steps);
+    emit(k, KIOSK_SYNC_EV_AGENDA, 0, m->u.agenda.n_steps, NULL);
+}
+
 static void on_pong(sess_t *s, const proto_msg_t *m)
 {
     s->state = S_READY;
@@ -825,6 +974,8 @@ static void on_message(sess_t *s, const proto_msg_t *m)
             on_feed(s, m);
         else if (s->req == REQ_PING && m->type == PROTO_MSG_PONG)
             on_pong(s, m);
+        else if (s->req == REQ_AGENDA && m->type == PROTO_MSG_AGENDA)
+            on_agenda(s, m);
         else
             ok = false;
     }
@@ -1279,6 +1430,18 @@ void kiosk_sync_destroy(kiosk_sync_t **self_p)
         free(k->endpoints[i]);
     free(k);
     *self_p = NULL;
+}
+
+void kiosk_sync_request_agenda(kiosk_sync_t *self, const char *week)
+{
+    if (!self)
+        return;
+    pthread_mutex_lock(&self->mu);
+    self->agenda_wanted = true;
+    snprintf(self->agenda_week, sizeof self->agenda_week, "%s",
+             week ? week : "");
+    pthread_mutex_unlock(&self->mu);
+    kiosk_sync_kick(self);
 }
 
 void kiosk_sync_kick(kiosk_sync_t *self)

@@ -241,6 +241,107 @@ static const schema_field_t standing_fields[] = {
 static const schema_struct_t standing_struct =
     STRUCT("standing", standing_fields, "One row of the week's leaderboard.");
 
+/* AGENDA rows. Names are cut (between UTF-8 characters) to their bound by
+ * the server; ids are never cut. */
+#define AS proto_agenda_step_t
+static const schema_field_t agenda_step_fields[] = {
+    F_STR(AS, process_id, "process_id", false, 0, "the step's process"),
+    F_STR(AS, step_id, "step_id", true, 1, "the step"),
+    F_STR(AS, name, "name", false, 0,
+          "the step's name (zh) in the server's catalogue; absent = unknown"),
+    F_STR(AS, measure, "measure", false, 0,
+          "primary measure key (the first with a target, else the first)"),
+    F_INT(AS, value_x100, "value_x100", false, 0, INT64_MAX,
+          "Σ of the primary measure in the week, × 100"),
+    F_INT(AS, target_x100, "target_x100", false, 0, INT64_MAX,
+          "daily target × 5 × people, × 100; absent = no target"),
+    F_INT(AS, pct_x10, "pct_x10", false, 0, INT32_MAX,
+          "% of target × 10 (rounded as the agenda shows it); only with a "
+          "target"),
+    F_STR(AS, rag, "rag", false, 0,
+          "\"green\" (≥ 100 %), \"amber\" (≥ 80 %), \"red\"; absent "
+          "without a target"),
+    F_UINT(AS, people, "people", false, 0, UINT32_MAX,
+           "staff with a check-in of the step"),
+    F_UINT(AS, checkins, "checkins", false, 0, UINT32_MAX, "check-ins"),
+    F_INT(AS, points_x10, "points_x10", false, INT64_MIN, INT64_MAX,
+          "points earned (after caps), × 10"),
+    F_UINT(AS, quality_x100, "quality_x100", false, 0, 500,
+           "quality average × 100; absent = no quality given"),
+};
+#undef AS
+static const schema_struct_t agenda_step_struct =
+    STRUCT("agenda_step", agenda_step_fields,
+           "One scoreboard row per step, in catalogue order.");
+
+#define AP proto_agenda_person_t
+static const schema_field_t agenda_person_fields[] = {
+    F_STR(AP, staff_id, "staff_id", true, 1, "staff member"),
+    F_STR(AP, team_id, "team_id", false, 0, "their team"),
+    F_STR(AP, name, "name", false, 0, "their name"),
+    F_UINT(AP, checkins, "checkins", false, 0, UINT32_MAX, "check-ins"),
+    F_INT(AP, points_x10, "points_x10", false, INT64_MIN, INT64_MAX,
+          "week's points (check-ins, ratings, suggestions), × 10"),
+    F_INT(AP, value_x100, "value_x100", false, 0, INT64_MAX,
+          "value over the steps with a target they were active on, × 100"),
+    F_INT(AP, target_x100, "target_x100", false, 0, INT64_MAX,
+          "target over those steps, × 100; absent = none"),
+    F_INT(AP, pct_x10, "pct_x10", false, 0, INT32_MAX, "% of target × 10"),
+    F_STR(AP, rag, "rag", false, 0, "as for steps"),
+};
+#undef AP
+static const schema_struct_t agenda_person_struct =
+    STRUCT("agenda_person", agenda_person_fields,
+           "One scoreboard row per person, most points first.");
+
+#define AT proto_agenda_team_t
+static const schema_field_t agenda_team_fields[] = {
+    F_STR(AT, team_id, "team_id", true, 1, "team"),
+    F_STR(AT, name, "name", false, 0, "its name"),
+    F_UINT(AT, members, "members", false, 0, UINT32_MAX, "roster members"),
+    F_INT(AT, points_x10, "points_x10", false, INT64_MIN, INT64_MAX,
+          "sum of its members' points, × 10"),
+};
+#undef AT
+static const schema_struct_t agenda_team_struct =
+    STRUCT("agenda_team", agenda_team_fields,
+           "One scoreboard row per team, most points first.");
+
+#define AE proto_agenda_exception_t
+static const schema_field_t agenda_exception_fields[] = {
+    F_STR(AE, kind, "kind", true, 1,
+          "below_target_2w, quality_drop, no_activity or no_checkins "
+          "(docs/AGENDA.md)"),
+    F_STR(AE, subject, "subject", true, 1, "\"step\" or \"person\""),
+    F_STR(AE, id, "id", true, 1, "step or staff id"),
+    F_STR(AE, name, "name", false, 0, "its name"),
+    F_INT(AE, now_x100, "now_x100", false, 0, INT64_MAX,
+          "this week: % of target (below_target_2w) or quality average "
+          "(quality_drop), × 100"),
+    F_INT(AE, before_x100, "before_x100", false, 0, INT64_MAX,
+          "the same figure last week, × 100"),
+};
+#undef AE
+static const schema_struct_t agenda_exception_struct =
+    STRUCT("agenda_exception", agenda_exception_fields,
+           "One exception found automatically, in the agenda's order.");
+
+#define AD proto_agenda_decision_t
+static const schema_field_t agenda_decision_fields[] = {
+    F_STR(AD, id, "id", true, 1, "suggestion id"),
+    F_HSTR(AD, title, "title", true, 1, PROTO_TITLE_MAX, "its title"),
+    F_STR(AD, status, "status", true, 1, "new or review"),
+    F_UINT(AD, votes, "votes", false, 0, UINT32_MAX, "its +1 count"),
+    F_UINT(AD, group, "group", true, 1, UINT32_MAX,
+           "group of near-duplicates, 1 = most combined votes"),
+    F_UINT(AD, rank, "rank", true, 1, UINT32_MAX,
+           "place in its group; 1 = the representative"),
+};
+#undef AD
+static const schema_struct_t agenda_decision_struct =
+    STRUCT("agenda_decision", agenda_decision_fields,
+           "One idea waiting for a decision.");
+
 /* ---- Messages -------------------------------------------------------- */
 
 #define M proto_msg_t
@@ -356,6 +457,41 @@ static const schema_field_t error_fields[] = {
            "what happened, to what, and what to do"),
 };
 
+static const schema_field_t agenda_req_fields[] = {
+    F_STR(M, u.agenda_req.week, "week", false, 0,
+          "ISO week \"2026-W48\"; absent = the current week of the site"),
+};
+
+static const schema_field_t agenda_fields[] = {
+    F_STR(M, u.agenda.site, "site", true, 1,
+          "the kiosk's enrolled site (never taken from the request)"),
+    F_STR(M, u.agenda.week, "week", true, 1, "ISO week of the figures"),
+    F_INT(M, u.agenda.generated_ms, "generated_ms", true, 0, INT64_MAX,
+          "server wall clock when built"),
+    F_UINT(M, u.agenda.catalogue_version, "catalogue_version", false, 0, I63,
+           "catalogue the names and targets come from"),
+    F_UINT(M, u.agenda.roster, "roster", false, 0, UINT32_MAX, "roster size"),
+    F_UINT(M, u.agenda.checked_in, "checked_in", false, 0, UINT32_MAX,
+           "roster members with a check-in in the week"),
+    F_UINT(M, u.agenda.omitted, "omitted", false, 0, UINT32_MAX,
+           "rows left out because a list reached PROTO_MAX_AGENDA_ROWS"),
+    F_ARRAY(M, u.agenda.steps, u.agenda.n_steps, "steps", false,
+            PROTO_MAX_AGENDA_ROWS, proto_agenda_step_t, agenda_step_struct,
+            "scoreboard per step"),
+    F_ARRAY(M, u.agenda.people, u.agenda.n_people, "people", false,
+            PROTO_MAX_AGENDA_ROWS, proto_agenda_person_t, agenda_person_struct,
+            "scoreboard per person"),
+    F_ARRAY(M, u.agenda.teams, u.agenda.n_teams, "teams", false,
+            PROTO_MAX_AGENDA_ROWS, proto_agenda_team_t, agenda_team_struct,
+            "scoreboard per team"),
+    F_ARRAY(M, u.agenda.exceptions, u.agenda.n_exceptions, "exceptions", false,
+            PROTO_MAX_AGENDA_ROWS, proto_agenda_exception_t,
+            agenda_exception_struct, "exceptions found automatically"),
+    F_ARRAY(M, u.agenda.decisions, u.agenda.n_decisions, "decisions", false,
+            PROTO_MAX_AGENDA_ROWS, proto_agenda_decision_t,
+            agenda_decision_struct, "suggestions for decision"),
+};
+
 static const schema_field_t admin_req_fields[] = {
     F_STR(M, u.admin_req.op, "op", true, 1, "operation (§6.9)"),
     F_ARGS(M, u.admin_req.args, u.admin_req.n_args, "args", false,
@@ -425,6 +561,16 @@ const schema_msg_t schema_msgs[] = {
      STRUCT("ERROR", error_fields,
             "The request could not be served. The session goes on unless "
             "the code says otherwise (§6).")},
+    {PROTO_MSG_AGENDA_REQ, "kiosk → server",
+     STRUCT("AGENDA_REQ", agenda_req_fields,
+            "Asks for the weekly agenda summary of the kiosk's own site "
+            "(§6.11).")},
+    {PROTO_MSG_AGENDA, "server → kiosk",
+     STRUCT("AGENDA", agenda_fields,
+            "Answers AGENDA_REQ: the scoreboard, exceptions and suggestions "
+            "for decision of one site and week, each list at most "
+            "PROTO_MAX_AGENDA_ROWS rows, names at most PROTO_NAME_MAX "
+            "bytes.")},
     {PROTO_MSG_ADMIN_REQ, "admin client → server",
      STRUCT("ADMIN_REQ", admin_req_fields,
             "An operation on the admin socket (§6.9). Each argument value is "
@@ -477,6 +623,10 @@ const schema_limit_t schema_limits[] = {
      "leaderboard rows in one FEED"},
     {"PROTO_MAX_ADMIN_ARGS", PROTO_MAX_ADMIN_ARGS, "arguments",
      "arguments in one ADMIN_REQ"},
+    {"PROTO_NAME_MAX", PROTO_NAME_MAX, "bytes",
+     "a display name in an AGENDA row (cut between characters)"},
+    {"PROTO_MAX_AGENDA_ROWS", PROTO_MAX_AGENDA_ROWS, "rows",
+     "rows in each list of one AGENDA"},
 };
 const size_t schema_n_limits = sizeof(schema_limits) / sizeof(schema_limits[0]);
 
@@ -851,6 +1001,22 @@ int proto_event_copy(proto_event_t *dst, const proto_event_t *src)
     int rc = copy_event(dst, src);
     if (rc < 0)
         proto_event_clear(dst);
+    return rc;
+}
+
+int proto_msg_copy(proto_msg_t *dst, const proto_msg_t *src)
+{
+    if (!dst || !src)
+        return PROTO_EINVAL;
+    const schema_msg_t *m = schema_msg(src->type);
+    if (!m) {
+        memset(dst, 0, sizeof *dst);
+        return PROTO_EINVAL;
+    }
+    memcpy(dst, src, sizeof *dst);
+    int rc = schema_copy_fields(dst, src, &m->body);
+    if (rc < 0)
+        proto_msg_clear(dst);
     return rc;
 }
 

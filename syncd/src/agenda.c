@@ -390,10 +390,13 @@ static int read_rollups(build_t *b)
     ag_t *ag = b->ag;
     const char *args[] = {ag->site_id, ag->week_mon[0], ag->sunday};
     int rc;
-    /* The 8 weeks are one range of the rollups' (site, day) key. */
+    /* The 8 weeks are one range of the rollups' (site, day) key. The week
+     * index is the whole days since Monday divided as integers, which
+     * truncates on SQLite and PostgreSQL alike (a CAST of a fraction
+     * truncates on one and rounds on the other). */
     if ((rc = query(b, "the daily rollups",
-                    "SELECT CAST((julianday(day) - julianday(?2)) / 7"
-                    "  AS INTEGER), step_id, staff_id, SUM(checkins),"
+                    "SELECT CAST(julianday(day) - julianday(?2) AS INTEGER)"
+                    "  / 7, step_id, staff_id, SUM(checkins),"
                     "  SUM(quality_sum), SUM(quality_n), TOTAL(points),"
                     "  SUM(ratings_n), SUM(ratings_sum)"
                     " FROM rollup_day WHERE site_id = ?1"
@@ -402,16 +405,16 @@ static int read_rollups(build_t *b)
                     args, 3, on_day)) != 0)
         return rc;
     if ((rc = query(b, "the measure rollups",
-                    "SELECT CAST((julianday(day) - julianday(?2)) / 7"
-                    "  AS INTEGER), step_id, staff_id, measure, TOTAL(total)"
+                    "SELECT CAST(julianday(day) - julianday(?2) AS INTEGER)"
+                    "  / 7, step_id, staff_id, measure, TOTAL(total)"
                     " FROM rollup_measure WHERE site_id = ?1"
                     "  AND day BETWEEN ?2 AND ?3"
                     " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
                     args, 3, on_measure)) != 0)
         return rc;
     if ((rc = query(b, "the suggestion points",
-                    "SELECT CAST((julianday(day) - julianday(?2)) / 7"
-                    "  AS INTEGER), staff_id, TOTAL(points)"
+                    "SELECT CAST(julianday(day) - julianday(?2) AS INTEGER)"
+                    "  / 7, staff_id, TOTAL(points)"
                     " FROM points_awards WHERE site_id = ?1"
                     "  AND day BETWEEN ?2 AND ?3"
                     " GROUP BY 1, 2 ORDER BY 1, 2",
@@ -1008,6 +1011,80 @@ int syncd_agenda_format_parse(const char *name, syncd_agenda_format_t *out)
     return PROTO_EINVAL;
 }
 
+/* Computes the whole agenda model of site_id for week ("" = the week of
+ * the site-local day of now_ms) into *ag, which the caller frees with
+ * ag_free whatever the result. 0 or negative with err set. */
+static int compute(ag_t *ag, syncd_store_t *store, const proto_catalogue_t *cat,
+                   const char *site_id, const char *week, int64_t now_ms,
+                   char *err, size_t err_len)
+{
+    build_t b = {.ag = ag, .store = store, .err = err, .err_len = err_len};
+    int rc = 0;
+
+    memset(ag, 0, sizeof *ag);
+    err[0] = '\0';
+    if (!cat) {
+        snprintf(err, err_len,
+                 "no catalogue has been imported, so the agenda has no "
+                 "branch, roster or targets; import one with syncctl "
+                 "catalogue import FILE");
+        return PROTO_ENOTFOUND;
+    }
+    ag->cat = cat;
+    ag->site = proto_catalogue_site(cat, site_id);
+    if (!ag->site) {
+        snprintf(err, err_len,
+                 "site \"%.64s\" is not in catalogue version %" PRIu64
+                 "; use a site id from the catalogue",
+                 site_id, cat->version);
+        return PROTO_ENOTFOUND;
+    }
+    snprintf(ag->site_id, sizeof ag->site_id, "%s", site_id);
+    ag->tz =
+        ag->site->timezone[0] ? ag->site->timezone : SYNCD_DEFAULT_TIMEZONE;
+    ag->now_ms = now_ms;
+    if (syncd_local_day(ag->tz, now_ms, ag->today) != 0) {
+        snprintf(err, err_len,
+                 "time zone \"%s\" of site %s is unknown; fix the catalogue",
+                 ag->tz, site_id);
+        return PROTO_EINVAL;
+    }
+    /* no week: the one the site is living now (kiosk meeting mode) */
+    if (!week[0]) {
+        if (syncd_iso_week(ag->today, ag->week) != 0) {
+            snprintf(err, err_len, "today (%s) has no ISO week", ag->today);
+            return PROTO_EINVAL;
+        }
+        week = ag->week;
+    }
+    if (syncd_week_days(week, ag->monday, ag->sunday) != 0) {
+        snprintf(err, err_len,
+                 "week \"%.32s\" is not an ISO week; write it as 2026-W48",
+                 week);
+        return PROTO_EINVAL;
+    }
+    if (week != ag->week)
+        snprintf(ag->week, sizeof ag->week, "%s", week);
+    for (int w = 0; w < AG_WEEKS; w++) {
+        if (syncd_day_add(ag->monday, -7 * (AG_CUR - w), ag->week_mon[w]) !=
+                0 ||
+            syncd_iso_week(ag->week_mon[w], ag->weeks[w]) != 0) {
+            snprintf(err, err_len, "week \"%.32s\" is out of range", week);
+            return PROTO_EINVAL;
+        }
+    }
+    if ((rc = steps_init(&b)) != 0 || (rc = people_init(&b)) != 0 ||
+        (rc = read_rollups(&b)) != 0 || (rc = read_kiosks(&b)) != 0 ||
+        (rc = read_followups(&b)) != 0 || (rc = exceptions(&b)) != 0 ||
+        (rc = read_problems(&b)) != 0 || (rc = read_candidates(&b)) != 0 ||
+        (rc = read_effects(&b)) != 0 || (rc = recognition(&b)) != 0) {
+        if (rc > 0) /* a callback's own code */
+            rc = PROTO_ESTORE;
+        return rc;
+    }
+    return 0;
+}
+
 int syncd_agenda_build(syncd_store_t *store, const proto_catalogue_t *cat,
                        const char *site_id, const char *week,
                        syncd_agenda_format_t fmt, int64_t now_ms, char **out,
@@ -1023,51 +1100,12 @@ int syncd_agenda_build(syncd_store_t *store, const proto_catalogue_t *cat,
         return PROTO_EINVAL;
     *out = NULL;
     *len = 0;
-    err[0] = '\0';
-    if (!cat) {
-        snprintf(err, err_len,
-                 "no catalogue has been imported, so the agenda has no "
-                 "branch, roster or targets; import one with syncctl "
-                 "catalogue import FILE");
-        return PROTO_ENOTFOUND;
-    }
-    ag.cat = cat;
-    ag.site = proto_catalogue_site(cat, site_id);
-    if (!ag.site) {
-        snprintf(err, err_len,
-                 "site \"%.64s\" is not in catalogue version %" PRIu64
-                 "; use a site id from the catalogue",
-                 site_id, cat->version);
-        return PROTO_ENOTFOUND;
-    }
-    if (syncd_week_days(week, ag.monday, ag.sunday) != 0) {
-        snprintf(err, err_len,
-                 "week \"%.32s\" is not an ISO week; write it as 2026-W48",
-                 week);
+    if (!week[0]) { /* managers name the week they print */
+        snprintf(err, err_len, "no week given; write it as 2026-W48");
         return PROTO_EINVAL;
     }
-    snprintf(ag.site_id, sizeof ag.site_id, "%s", site_id);
-    snprintf(ag.week, sizeof ag.week, "%s", week);
-    ag.tz = ag.site->timezone[0] ? ag.site->timezone : SYNCD_DEFAULT_TIMEZONE;
-    ag.now_ms = now_ms;
-    if (syncd_local_day(ag.tz, now_ms, ag.today) != 0) {
-        snprintf(err, err_len,
-                 "time zone \"%s\" of site %s is unknown; fix the catalogue",
-                 ag.tz, site_id);
-        return PROTO_EINVAL;
-    }
-    for (int w = 0; w < AG_WEEKS; w++) {
-        if (syncd_day_add(ag.monday, -7 * (AG_CUR - w), ag.week_mon[w]) != 0 ||
-            syncd_iso_week(ag.week_mon[w], ag.weeks[w]) != 0) {
-            snprintf(err, err_len, "week \"%.32s\" is out of range", week);
-            return PROTO_EINVAL;
-        }
-    }
-    if ((rc = steps_init(&b)) != 0 || (rc = people_init(&b)) != 0 ||
-        (rc = read_rollups(&b)) != 0 || (rc = read_kiosks(&b)) != 0 ||
-        (rc = read_followups(&b)) != 0 || (rc = exceptions(&b)) != 0 ||
-        (rc = read_problems(&b)) != 0 || (rc = read_candidates(&b)) != 0 ||
-        (rc = read_effects(&b)) != 0 || (rc = recognition(&b)) != 0)
+    if ((rc = compute(&ag, store, cat, site_id, week, now_ms, err, err_len)) !=
+        0)
         goto cleanup;
     switch (fmt) {
     case SYNCD_AGENDA_JSON:
@@ -1101,6 +1139,235 @@ cleanup:
     } else {
         free(sb.p);
     }
+    ag_free(&ag);
+    return rc;
+}
+
+/* ---- The kiosks' summary (AGENDA, docs/PROTOCOL.md §6.11) ------------ */
+
+/* A figure rounded to 1/scale as the agenda prints it, 0 for none. */
+static int64_t scaled(double v, double scale)
+{
+    if (isnan(v) || isinf(v))
+        return 0;
+    return (int64_t)llround(v * scale);
+}
+
+/* Copies a name, cut between UTF-8 characters to fit dst. */
+static void put_name(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void put_id(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* Points this week (tenths, as shown) and id of person or team i. */
+static void standing_of(const ag_t *ag, bool teams, size_t i, int64_t *pts,
+                        const char **id)
+{
+    const ag_cell_t *c =
+        teams ? &ag->teams[i].wk[AG_CUR] : &ag->people[i].wk[AG_CUR];
+    *pts = scaled(c->points, 10);
+    *id = teams ? ag->teams[i].id : ag->people[i].id;
+}
+
+/* Indices 0..n-1 of people or teams, most points this week first, then
+ * id. An insertion sort: a site has tens of people, and it needs no
+ * context-less comparator. Caller frees. */
+static size_t *ranked(const ag_t *ag, bool teams, size_t n)
+{
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int64_t pi;
+        const char *ii;
+        standing_of(ag, teams, i, &pi, &ii);
+        size_t j = i;
+        while (j > 0) {
+            int64_t pj;
+            const char *ij;
+            standing_of(ag, teams, idx[j - 1], &pj, &ij);
+            if (pj > pi || (pj == pi && strcmp(ij, ii) <= 0))
+                break;
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = i;
+    }
+    return idx;
+}
+
+/* Allocates a zeroed list of min(n, cap) elements; the rest is omitted. */
+static void *rows(size_t n, size_t sz, uint32_t *count, uint32_t *omitted)
+{
+    size_t k = n > PROTO_MAX_AGENDA_ROWS ? PROTO_MAX_AGENDA_ROWS : n;
+    *omitted += (uint32_t)(n - k);
+    *count = (uint32_t)k;
+    if (k == 0)
+        return NULL;
+    void *p = proto_malloc(k * sz);
+    if (p)
+        memset(p, 0, k * sz);
+    return p;
+}
+
+static int fill_summary(const ag_t *ag, proto_msg_t *msg)
+{
+    typeof(msg->u.agenda) *a = &msg->u.agenda;
+    size_t *order = NULL;
+    msg->type = PROTO_MSG_AGENDA;
+    put_id(a->site, sizeof a->site, ag->site_id);
+    put_id(a->week, sizeof a->week, ag->week);
+    a->generated_ms = ag->now_ms;
+    a->catalogue_version = ag->cat->version;
+    a->roster = (uint32_t)ag->roster;
+    a->checked_in = (uint32_t)ag->covered;
+
+    a->steps = rows(ag->n_steps, sizeof *a->steps, &a->n_steps, &a->omitted);
+    if (a->n_steps && !a->steps)
+        goto nomem;
+    for (uint32_t i = 0; i < a->n_steps; i++) {
+        const ag_step_t *s = &ag->steps[i];
+        const ag_cell_t *c = &s->wk[AG_CUR];
+        proto_agenda_step_t *r = &a->steps[i];
+        put_id(r->process_id, sizeof r->process_id, s->process_id);
+        put_id(r->step_id, sizeof r->step_id, s->id);
+        put_name(r->name, sizeof r->name, s->name);
+        put_id(r->measure, sizeof r->measure, s->measure);
+        r->value_x100 = scaled(c->value, 100);
+        if (c->target > 0) {
+            r->target_x100 = scaled(c->target, 100);
+            r->pct_x10 = (int32_t)scaled(ag_pct(c), 10);
+            put_id(r->rag, sizeof r->rag, ag_rag_name(ag_rag(c)));
+        }
+        r->people = (uint32_t)c->people;
+        r->checkins = (uint32_t)c->checkins;
+        r->points_x10 = scaled(c->points, 10);
+        r->quality_x100 = (uint32_t)scaled(ag_quality(c), 100);
+    }
+
+    a->people =
+        rows(ag->n_people, sizeof *a->people, &a->n_people, &a->omitted);
+    if ((a->n_people && !a->people) ||
+        !(order = ranked(ag, false, ag->n_people)))
+        goto nomem;
+    for (uint32_t i = 0; i < a->n_people; i++) {
+        const ag_person_t *p = &ag->people[order[i]];
+        const ag_cell_t *c = &p->wk[AG_CUR];
+        proto_agenda_person_t *r = &a->people[i];
+        put_id(r->staff_id, sizeof r->staff_id, p->id);
+        put_id(r->team_id, sizeof r->team_id, p->team_id);
+        put_name(r->name, sizeof r->name, p->name);
+        r->checkins = (uint32_t)c->checkins;
+        r->points_x10 = scaled(c->points, 10);
+        r->value_x100 = scaled(c->value, 100);
+        if (c->target > 0) {
+            r->target_x100 = scaled(c->target, 100);
+            r->pct_x10 = (int32_t)scaled(ag_pct(c), 10);
+            put_id(r->rag, sizeof r->rag, ag_rag_name(ag_rag(c)));
+        }
+    }
+    free(order);
+    order = NULL;
+
+    a->teams = rows(ag->n_teams, sizeof *a->teams, &a->n_teams, &a->omitted);
+    if ((a->n_teams && !a->teams) || !(order = ranked(ag, true, ag->n_teams)))
+        goto nomem;
+    for (uint32_t i = 0; i < a->n_teams; i++) {
+        const ag_team_t *t = &ag->teams[order[i]];
+        proto_agenda_team_t *r = &a->teams[i];
+        put_id(r->team_id, sizeof r->team_id, t->id);
+        put_name(r->name, sizeof r->name, t->name);
+        r->members = (uint32_t)t->members;
+        r->points_x10 = scaled(t->wk[AG_CUR].points, 10);
+    }
+    free(order);
+    order = NULL;
+
+    a->exceptions = rows(ag->n_exceptions, sizeof *a->exceptions,
+                         &a->n_exceptions, &a->omitted);
+    if (a->n_exceptions && !a->exceptions)
+        goto nomem;
+    for (uint32_t i = 0; i < a->n_exceptions; i++) {
+        const ag_exception_t *e = &ag->exceptions[i];
+        proto_agenda_exception_t *r = &a->exceptions[i];
+        bool person = e->kind == AG_EX_NO_CHECKINS;
+        put_id(r->kind, sizeof r->kind, ag_exception_key(e->kind));
+        put_id(r->subject, sizeof r->subject, person ? "person" : "step");
+        put_id(r->id, sizeof r->id,
+               person ? ag->people[e->index].id : ag->steps[e->index].id);
+        put_name(r->name, sizeof r->name,
+                 person ? ag->people[e->index].name : ag->steps[e->index].name);
+        if (e->kind == AG_EX_BELOW_TARGET || e->kind == AG_EX_QUALITY_DROP) {
+            /* % to 0.1 and quality to 0.01, as the agenda prints them */
+            double step = e->kind == AG_EX_BELOW_TARGET ? 10 : 100;
+            r->now_x100 = scaled(round(e->now * step) / step, 100);
+            r->before_x100 = scaled(round(e->before * step) / step, 100);
+        }
+    }
+
+    size_t n_dec = 0;
+    for (size_t g = 0; g < ag->n_cand_groups; g++)
+        n_dec += ag->cand_groups[g].n;
+    a->decisions =
+        rows(n_dec, sizeof *a->decisions, &a->n_decisions, &a->omitted);
+    if (a->n_decisions && !a->decisions)
+        goto nomem;
+    uint32_t k = 0;
+    for (size_t g = 0; g < ag->n_cand_groups && k < a->n_decisions; g++) {
+        const ag_cand_group_t *grp = &ag->cand_groups[g];
+        for (size_t j = 0; j < grp->n && k < a->n_decisions; j++, k++) {
+            const ag_sugg_t *sg = &ag->candidates[grp->items[j]];
+            proto_agenda_decision_t *r = &a->decisions[k];
+            put_id(r->id, sizeof r->id, sg->id);
+            put_id(r->status, sizeof r->status, sg->status);
+            r->votes = sg->votes > 0 ? (uint32_t)sg->votes : 0;
+            r->group = (uint32_t)g + 1;
+            r->rank = (uint32_t)j + 1;
+            /* titles are bounded at capture; cut again in case an older
+             * store holds a longer one */
+            char title[PROTO_TITLE_MAX + 1];
+            put_name(title, sizeof title,
+                     sg->title && sg->title[0] ? sg->title : "?");
+            if (!(r->title = proto_strdup(title)))
+                goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    free(order);
+    return PROTO_ENOMEM;
+}
+
+int syncd_agenda_summary(syncd_store_t *store, const proto_catalogue_t *cat,
+                         const char *site_id, const char *week, int64_t now_ms,
+                         proto_msg_t *msg, char *err, size_t err_len)
+{
+    ag_t ag;
+    int rc;
+    if (!store || !site_id || !msg || !err || !err_len)
+        return PROTO_EINVAL;
+    memset(msg, 0, sizeof *msg);
+    rc = compute(&ag, store, cat, site_id, week ? week : "", now_ms, err,
+                 err_len);
+    if (rc == 0)
+        rc = fill_summary(&ag, msg);
+    if (rc == PROTO_ENOMEM && !err[0])
+        snprintf(err, err_len, "out of memory building the agenda summary");
+    if (rc != 0)
+        proto_msg_clear(msg);
     ag_free(&ag);
     return rc;
 }

@@ -132,7 +132,12 @@ const char *syncd_catalogues_yaml(const syncd_catalogues_t *self, size_t *len)
 const proto_catalogue_t *syncd_catalogues_get(syncd_catalogues_t *self,
                                               uint64_t version)
 {
-    if (version == 0 || version > self->version)
+    /* A version newer than our current one is looked up too: another
+     * syncd on the same store published it and the kiosk has it from
+     * there. It goes into a slot like an old one; the current version is
+     * not swapped here, because callers hold pointers into it for the
+     * whole batch (the periodic refresh in server.c swaps it). */
+    if (version == 0)
         return NULL;
     if (version == self->version)
         return self->current;

@@ -63,8 +63,13 @@ typedef struct {
     size_t rid_len;
     char kiosk_id[PROTO_ID_MAX + 1];
     syncd_session_state_t state;
-    int64_t last_ms;            /* injected clock: last message */
-    uint32_t version;           /* negotiated protocol version */
+    int64_t last_ms;  /* injected clock: last message */
+    uint32_t version; /* negotiated protocol version */
+    /* version >= 2: a PUSH of this session whose first seq was
+     * push_floor failed, so PUSHes starting above it (perhaps in flight
+     * behind it) are refused until one starting at or below it is stored
+     * or the kiosk says HELLO; 0 = none failed */
+    uint64_t push_floor;
     uint64_t catalogue_version; /* as the kiosk last reported */
     syncd_conn_t conn;
 } syncd_session_t;
@@ -96,6 +101,8 @@ struct syncd_server {
     int64_t next_liveness_ms; /* monotonic: next check for closed links */
     int64_t kiosk_busy_since_ms; /* monotonic: kiosk queue not drained since;
                                     0 = drained at the last step */
+    int64_t next_refresh_ms; /* monotonic: next re-read of what another syncd
+                                on the same store may have changed */
 };
 
 int64_t syncd_server_now(const syncd_server_t *self);

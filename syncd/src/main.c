@@ -268,7 +268,8 @@ int main(int argc, char **argv)
     syncd_store_t *store = NULL;
     syncd_server_t *server = NULL;
     char key_path[4096], managers[4096], run_dir[4096], pid_path[4200],
-        kiosk_ep_path[4200], admin_ep_path[4200], default_store[4096];
+        kiosk_ep_path[4200], admin_ep_path[4200], default_store[4096],
+        store_shown[4096];
     char err[1024];
     bool wrote_endpoints = false;
     snprintf(key_path, sizeof key_path, "%s/server.key", data);
@@ -364,13 +365,14 @@ int main(int argc, char **argv)
         goto out;
     }
     wrote_endpoints = true;
+    syncd_store_uri_redact(store_uri, store_shown, sizeof store_shown);
     syncd_log(SYNCD_LOG_INFO,
               "syncd started version=%s pid=%ld kiosk_endpoint=%s "
               "admin_endpoint=%s store=%s sync=%s catalogue=%llu "
               "heartbeat_ms=%u",
               STEPWISE_VERSION, (long)getpid(),
               syncd_server_kiosk_endpoint(server),
-              syncd_server_admin_endpoint(server), store_uri,
+              syncd_server_admin_endpoint(server), store_shown,
               sopt.sync_mode == SYNCD_SYNC_FULL ? "full" : "normal",
               (unsigned long long)syncd_server_catalogue_version(server),
               heartbeat ? heartbeat : SYNCD_DEFAULT_HEARTBEAT_MS);

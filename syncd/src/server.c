@@ -27,6 +27,10 @@
 #define SOCKET_LINGER_MS 100
 #define SOCKET_HWM 1000
 #define HANDSHAKE_IVL_MS 5000
+/* Several syncd may serve one store (docs/OPERATIONS.md): what another one
+ * changed (an enrolment, a revocation, a published catalogue) reaches this
+ * one within this interval. */
+#define SHARED_REFRESH_MS 2000
 
 int64_t syncd_server_now(const syncd_server_t *self)
 {
@@ -156,6 +160,69 @@ int syncd_server_send_error(syncd_server_t *self, void *sock,
     return syncd_server_send(self, sock, rid, rid_len, &m);
 }
 
+/* ------------------------------------------------- several syncd, one store */
+
+/* Re-reads the state this daemon caches from the store: the current
+ * catalogue and the kiosk allow-list. Another syncd on the same store may
+ * have published, enrolled or revoked since; sessions of a kiosk that is
+ * now revoked, gone, or enrolled with another key are ended as admin.c
+ * ends them on this daemon. Failures keep the previous state (and are
+ * logged by the reloads); the next refresh tries again. */
+static void refresh_shared(syncd_server_t *self)
+{
+    (void)syncd_catalogues_reload(self->catalogues);
+    typedef struct {
+        char kiosk_id[PROTO_ID_MAX + 1];
+        char key[41];
+    } held_t;
+    held_t *held = NULL;
+    size_t n_held = 0;
+    if (self->n_sessions) {
+        held = calloc(self->n_sessions, sizeof *held);
+        if (!held)
+            return; /* try again at the next refresh */
+        for (size_t i = 0; i < self->n_sessions; i++) {
+            const syncd_zap_kiosk_t *k =
+                syncd_zap_kiosk(self->zap, self->sessions[i].kiosk_id);
+            if (!k)
+                continue;
+            snprintf(held[n_held].kiosk_id, sizeof held[n_held].kiosk_id, "%s",
+                     k->kiosk_id);
+            snprintf(held[n_held].key, sizeof held[n_held].key, "%s", k->key);
+            n_held++;
+        }
+    }
+    if (syncd_zap_load_kiosks(self->zap, self->store) == 0) {
+        for (size_t i = 0; i < n_held; i++) {
+            const syncd_zap_kiosk_t *k =
+                syncd_zap_kiosk(self->zap, held[i].kiosk_id);
+            if (!k || k->revoked) {
+                int cut = syncd_session_cut_kiosk(self, held[i].kiosk_id, true);
+                syncd_log(SYNCD_LOG_INFO,
+                          "kiosk revoked on the store; its sessions ended "
+                          "kiosk=%s cut=%d",
+                          held[i].kiosk_id, cut);
+            } else if (strcmp(k->key, held[i].key) != 0) {
+                int cut =
+                    syncd_session_cut_kiosk(self, held[i].kiosk_id, false);
+                syncd_log(SYNCD_LOG_INFO,
+                          "kiosk enrolled with a new key on the store; "
+                          "sessions of the old key ended kiosk=%s cut=%d",
+                          held[i].kiosk_id, cut);
+            }
+        }
+    }
+    free(held);
+}
+
+static void refresh_shared_when_due(syncd_server_t *self, int64_t mono)
+{
+    if (mono < self->next_refresh_ms)
+        return;
+    self->next_refresh_ms = mono + SHARED_REFRESH_MS;
+    refresh_shared(self);
+}
+
 /* ------------------------------------------------------------- receiving */
 
 typedef enum { FROM_KIOSK, FROM_ADMIN } origin_t;
@@ -225,6 +292,8 @@ static int receive_one(syncd_server_t *self, void *sock, origin_t origin)
                               user_id, fd, zmq_msg_data(&body),
                               zmq_msg_size(&body));
     } else {
+        /* A manager's command sees what other syncd on the store did. */
+        refresh_shared(self);
         syncd_admin_message(self, zmq_msg_data(&rid), zmq_msg_size(&rid),
                             user_id, zmq_msg_data(&body), zmq_msg_size(&body));
     }
@@ -433,6 +502,9 @@ int syncd_server_import_catalogue(syncd_server_t *self, const char *yaml,
                                   size_t err_len)
 {
     *imported = false;
+    /* compare with the store's current text, which another syncd may have
+     * replaced */
+    (void)syncd_catalogues_reload(self->catalogues);
     *version = syncd_catalogues_version(self->catalogues);
     if (len > PROTO_CATALOGUE_MAX) {
         snprintf(err, err_len,
@@ -530,6 +602,7 @@ int syncd_server_step(syncd_server_t *self, int timeout_ms)
     if (drained ||
         mono - self->kiosk_busy_since_ms > 3 * (int64_t)self->heartbeat_ms)
         syncd_session_tick(self);
+    refresh_shared_when_due(self, mono);
     run_due_cuts(self);
     return 0;
 }

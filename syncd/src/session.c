@@ -7,7 +7,9 @@
  * that id is the only identity the daemon trusts. The table below is the
  * whole protocol state machine: what each message does in each state and
  * the state that follows when the action succeeds (a failed action leaves
- * the state as it was). docs/PROTOCOL.md describes the same table.
+ * the state as it was). docs/PROTOCOL.md describes the same table. One rule
+ * sits beside it, per session rather than per state: in a version 2
+ * session a failed PUSH halts the PUSHes starting above it (halt_pushes).
  */
 #include "daemon.h"
 
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "syncd/agenda.h"
 #include "syncd/clock.h"
 #include "syncd/log.h"
 
@@ -26,6 +29,7 @@ typedef enum {
     EV_CATALOGUE_REQ,
     EV_FEED_REQ,
     EV_PING,
+    EV_AGENDA_REQ,
     EV_OTHER,   /* a message a kiosk never sends (WELCOME, ADMIN_REQ ...) */
     EV_TIMEOUT, /* silent for 3 heartbeats */
     EV_COUNT
@@ -37,6 +41,7 @@ typedef enum {
     A_CATALOGUE,
     A_FEED,
     A_PING,
+    A_AGENDA,
     A_NOT_YET,    /* ERROR ESTATE: say HELLO first */
     A_UNEXPECTED, /* ERROR ESTATE: not a kiosk message */
     A_EXPIRE,     /* forget the session */
@@ -61,6 +66,7 @@ static const transition_t table[SYNCD_SESSION_STATES][EV_COUNT] = {
             [EV_CATALOGUE_REQ] = {A_NOT_YET, SYNCD_SESSION_NEW},
             [EV_FEED_REQ] = {A_NOT_YET, SYNCD_SESSION_NEW},
             [EV_PING] = {A_NOT_YET, SYNCD_SESSION_NEW},
+            [EV_AGENDA_REQ] = {A_NOT_YET, SYNCD_SESSION_NEW},
             [EV_OTHER] = {A_UNEXPECTED, SYNCD_SESSION_NEW},
             [EV_TIMEOUT] = {A_EXPIRE, GONE},
         },
@@ -72,6 +78,7 @@ static const transition_t table[SYNCD_SESSION_STATES][EV_COUNT] = {
             [EV_CATALOGUE_REQ] = {A_CATALOGUE, SYNCD_SESSION_READY},
             [EV_FEED_REQ] = {A_FEED, SYNCD_SESSION_READY},
             [EV_PING] = {A_PING, SYNCD_SESSION_READY},
+            [EV_AGENDA_REQ] = {A_AGENDA, SYNCD_SESSION_READY},
             [EV_OTHER] = {A_UNEXPECTED, SYNCD_SESSION_READY},
             [EV_TIMEOUT] = {A_EXPIRE, GONE},
         },
@@ -90,6 +97,8 @@ static session_event_t event_of(int msg_type)
         return EV_FEED_REQ;
     case PROTO_MSG_PING:
         return EV_PING;
+    case PROTO_MSG_AGENDA_REQ:
+        return EV_AGENDA_REQ;
     default:
         return EV_OTHER;
     }
@@ -265,7 +274,10 @@ static int do_hello(call_t *c)
     }
     c->s->version =
         h->version < PROTO_VERSION ? h->version : (uint32_t)PROTO_VERSION;
+    c->s->push_floor = 0; /* the kiosk starts again from WELCOME's mark */
     c->s->catalogue_version = h->catalogue_version;
+    if (h->catalogue_version > syncd_catalogues_version(srv->catalogues))
+        (void)syncd_catalogues_reload(srv->catalogues); /* as in do_catalogue */
     proto_msg_t w = {.type = PROTO_MSG_WELCOME};
     w.u.welcome.version = c->s->version;
     w.u.welcome.acked_seq = k.acked_seq;
@@ -398,6 +410,11 @@ static int do_push(call_t *c)
 static int do_catalogue(call_t *c)
 {
     syncd_server_t *srv = c->srv;
+    /* A kiosk ahead of us got its version from another syncd on the same
+     * store: catch up now rather than send it an older catalogue. */
+    if (c->msg->u.catalogue_req.have_version >
+        syncd_catalogues_version(srv->catalogues))
+        (void)syncd_catalogues_reload(srv->catalogues);
     uint64_t current = syncd_catalogues_version(srv->catalogues);
     size_t len = 0;
     const char *yaml = syncd_catalogues_yaml(srv->catalogues, &len);
@@ -473,6 +490,47 @@ static int do_ping(call_t *c)
     return syncd_server_send(srv, srv->kiosk_sock, c->rid, c->rid_len, &m);
 }
 
+/* The meeting summary of the kiosk's own site: the site comes from the
+ * kiosk's enrolment record, never from the request (docs/PROTOCOL.md
+ * §6.11). */
+static int do_agenda(call_t *c)
+{
+    syncd_server_t *srv = c->srv;
+    syncd_kiosk_t k;
+    char err[300];
+    int rc = kiosk_record(c, &k);
+    if (rc)
+        return rc;
+    const char *week = c->msg->u.agenda_req.week;
+    proto_msg_t m = {0};
+    rc = syncd_agenda_summary(srv->store,
+                              syncd_catalogues_current(srv->catalogues),
+                              k.site_id, week, c->now, &m, err, sizeof err);
+    if (rc != 0) {
+        syncd_log(SYNCD_LOG_WARN,
+                  "agenda summary refused kiosk=%s site=%s week=%s error=%s "
+                  "detail=\"%s\"",
+                  c->s->kiosk_id, k.site_id, week[0] ? week : "current",
+                  proto_errname(rc), err);
+        if (rc != PROTO_EINVAL && rc != PROTO_ENOTFOUND && rc != PROTO_ENOMEM)
+            rc = PROTO_ESTORE;
+        (void)REPLY_ERROR(c, rc, "agenda of site %s: %s", k.site_id,
+                          rc == PROTO_ESTORE
+                              ? "the server could not read it; retry later"
+                              : err);
+        return rc;
+    }
+    syncd_log(SYNCD_LOG_INFO,
+              "agenda summary sent kiosk=%s site=%s week=%s steps=%u "
+              "people=%u exceptions=%u decisions=%u omitted=%u",
+              c->s->kiosk_id, k.site_id, m.u.agenda.week, m.u.agenda.n_steps,
+              m.u.agenda.n_people, m.u.agenda.n_exceptions,
+              m.u.agenda.n_decisions, m.u.agenda.omitted);
+    rc = syncd_server_send(srv, srv->kiosk_sock, c->rid, c->rid_len, &m);
+    proto_msg_clear(&m);
+    return rc;
+}
+
 static int run_action(call_t *c, session_action_t action)
 {
     switch (action) {
@@ -486,6 +544,8 @@ static int run_action(call_t *c, session_action_t action)
         return do_feed(c);
     case A_PING:
         return do_ping(c);
+    case A_AGENDA:
+        return do_agenda(c);
     case A_NOT_YET:
         (void)REPLY_ERROR(c, PROTO_ESTATE,
                           "%s is not allowed before HELLO; send HELLO first",
@@ -503,6 +563,30 @@ static int run_action(call_t *c, session_action_t action)
 }
 
 /* ------------------------------------------------------------- dispatch */
+
+/* From protocol version 2 a kiosk may keep several PUSHes in flight
+ * (docs/PROTOCOL.md 6.3). When one fails, the next may already be queued
+ * behind it; storing that one would move the cumulative mark over the
+ * failed batch and lose it. So after a PUSH starting at seq `first` fails
+ * in such a session, PUSHes starting above it are refused (ERROR ESTATE)
+ * until one starting at or below it is stored (the kiosk's retry) or the
+ * kiosk says HELLO again. An undecodable frame may have been such a PUSH:
+ * it halts every PUSH but one starting at seq 1 (first = 1). Version 1
+ * sessions keep one request in flight and are never halted. */
+static void halt_pushes(syncd_session_t *s, uint64_t first)
+{
+    if (s->state != SYNCD_SESSION_READY || s->version < 2 || first == 0)
+        return;
+    if (s->push_floor == 0 || first < s->push_floor)
+        s->push_floor = first;
+}
+
+/* The first seq a PUSH carries; 0 for an empty PUSH (which stores
+ * nothing and only returns the mark). */
+static uint64_t push_first(const proto_msg_t *m)
+{
+    return m->u.push.n_events ? m->u.push.events[0].seq : 0;
+}
 
 void syncd_session_message(syncd_server_t *self, const uint8_t *rid,
                            size_t rid_len, const char *user_id, int fd,
@@ -568,12 +652,31 @@ void syncd_session_message(syncd_server_t *self, const uint8_t *rid,
                   user_id, len, proto_errname(rc), where, diag.offset);
         (void)syncd_server_send_error(self, self->kiosk_sock, rid, rid_len, rc,
                                       "%s at %s", proto_errname(rc), where);
+        /* it may have been a PUSH with another one behind it */
+        halt_pushes(s, 1);
         return;
     }
     session_event_t ev = event_of(msg.type);
     const transition_t *t = &table[s->state][ev];
     call_t c = {self, s, rid, rid_len, &msg, s->last_ms};
+    if (t->action == A_PUSH && s->push_floor != 0 &&
+        push_first(&msg) > s->push_floor) {
+        /* An earlier PUSH failed: this one may follow it in a pipeline,
+         * and storing it would move the mark over the failed batch. */
+        (void)REPLY_ERROR(&c, PROTO_ESTATE,
+                          "an earlier PUSH of this session, from seq %llu, "
+                          "failed, so this one was not stored; send that "
+                          "batch again, or HELLO and push from its acked_seq",
+                          (unsigned long long)s->push_floor);
+        proto_msg_clear(&msg);
+        return;
+    }
     rc = run_action(&c, t->action);
+    if (t->action == A_PUSH && rc != 0)
+        halt_pushes(s, push_first(&msg));
+    else if (t->action == A_PUSH && push_first(&msg) != 0 &&
+             push_first(&msg) <= s->push_floor)
+        s->push_floor = 0; /* the failed batch is stored now */
     if (rc == 0 && t->next != GONE)
         s->state = (syncd_session_state_t)t->next;
     proto_msg_clear(&msg);

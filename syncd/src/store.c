@@ -3,8 +3,8 @@
  *
  * The daemon and syncctl's server side call syncd_store_*() without knowing
  * which database sits behind it. This file is the only place that knows the
- * URI forms ("PATH" and "sqlite:PATH" select SQLite; "postgres://..." is
- * reserved for the PostgreSQL backend of a later issue) and the one place
+ * URI forms ("PATH" and "sqlite:PATH" select SQLite; "postgresql://..." and
+ * "postgres://..." select PostgreSQL, store_pg.c) and the one place
  * that checks arguments, so every backend can rely on non-NULL pointers and
  * identifiers within their protocol bounds.
  */
@@ -43,6 +43,34 @@ static bool starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+void syncd_store_uri_redact(const char *uri, char *out, size_t len)
+{
+    const char *auth, *at, *slash, *colon;
+    char *pw;
+
+    if (out == NULL || len == 0)
+        return;
+    snprintf(out, len, "%s", uri ? uri : "");
+    if (uri == NULL || (auth = strstr(uri, "://")) == NULL)
+        return;
+    auth += 3;
+    at = strchr(auth, '@');
+    slash = strchr(auth, '/');
+    if (at != NULL && (slash == NULL || at < slash) &&
+        (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
+        snprintf(out, len, "%.*s:***%s", (int)(colon - uri), uri, at);
+    /* libpq also takes the password as a query parameter. */
+    if ((pw = strstr(out, "password=")) != NULL) {
+        char *value = pw + strlen("password="), *end = strchr(value, '&');
+        size_t tail = end ? strlen(end) + 1 : 1;
+
+        if (value + 3 + tail <= out + len) {
+            memmove(value + 3, end ? end : value + strlen(value), tail);
+            memcpy(value, "***", 3);
+        }
+    }
+}
+
 syncd_store_t *syncd_store_open(const char *uri,
                                 const syncd_store_options_t *opt, char *err,
                                 size_t err_len)
@@ -63,12 +91,16 @@ syncd_store_t *syncd_store_open(const char *uri,
     }
     if (opt == NULL)
         opt = &defaults;
-    if (starts_with(uri, "postgres://") || starts_with(uri, "postgresql://") ||
-        starts_with(uri, "postgres:")) {
+    if (starts_with(uri, "postgres://") || starts_with(uri, "postgresql://"))
+        return syncd_store_pg_open(uri, opt, err, err_len);
+    if (starts_with(uri, "postgres:") || starts_with(uri, "postgresql:")) {
+        char shown[512];
+
+        syncd_store_uri_redact(uri, shown, sizeof shown);
         snprintf(err, err_len,
-                 "store \"%s\": this syncd has no PostgreSQL backend; use "
-                 "an SQLite store (a path or sqlite:PATH)",
-                 uri);
+                 "store \"%s\" is not a PostgreSQL URI; write "
+                 "postgresql://USER@HOST:PORT/DATABASE",
+                 shown);
         return NULL;
     }
     if (starts_with(uri, "sqlite:"))

@@ -5,7 +5,7 @@
  * of it. store.c parses the URI, picks a backend and forwards every call
  * through the backend's table of operations, after checking the arguments
  * that every backend would otherwise have to check again. A backend
- * (store_sqlite.c today; PostgreSQL later) embeds struct syncd_store as the
+ * (store_sqlite.c, store_pg.c) embeds struct syncd_store as the
  * first member of its own object and fills one syncd_store_ops_t.
  */
 #ifndef SYNCD_STORE_BACKEND_H
@@ -86,5 +86,10 @@ void syncd_store_set_error(syncd_store_t *self, const char *fmt, ...)
 syncd_store_t *syncd_store_sqlite_open(const char *path,
                                        const syncd_store_options_t *opt,
                                        char *err, size_t err_len);
+/* The PostgreSQL backend (store_pg.c) takes the whole URI, scheme and all
+ * ("postgresql://USER@HOST:PORT/DB" or "postgres://..."), as libpq does. */
+syncd_store_t *syncd_store_pg_open(const char *uri,
+                                   const syncd_store_options_t *opt, char *err,
+                                   size_t err_len);
 
 #endif

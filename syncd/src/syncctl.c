@@ -5,7 +5,9 @@
  * syncd's admin endpoint with a manager key: one ADMIN_REQ, one ADMIN_REP,
  * printed for a person (tables, "3 min ago") or as the daemon's JSON with
  * --json. It never opens the database: everything goes through the daemon,
- * which checks the manager key and logs who did what.
+ * which checks the manager key and logs who did what. The one exception
+ * is `syncctl migrate`, an operator's one-off with syncd stopped, which
+ * opens an SQLite file and a PostgreSQL database itself (migrate.c).
  *
  * Exit status: 0 done; 1 the daemon refused (its message is printed) or a
  * local file could not be read or written; 2 usage error; 3 no answer
@@ -30,6 +32,7 @@
 #include "protocol/protocol.h"
 #include "syncd/fileio.h"
 #include "syncd/json.h"
+#include "syncd/migrate.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -52,6 +55,7 @@ static void usage(FILE *out)
 {
     fputs(
         "usage: syncctl keygen server|kiosk|manager [--name NAME] --out DIR\n"
+        "       syncctl migrate --from SQLITE_PATH --to postgresql://...\n"
         "       syncctl [OPTIONS] COMMAND ...\n"
         "\n"
         "Commands (sent to syncd's admin endpoint, signed by a manager key):\n"
@@ -85,6 +89,9 @@ static void usage(FILE *out)
         "                       DIR/run/admin.endpoint, DIR/server.pub, "
         "DIR/manager.key\n"
         "  --timeout S          seconds to wait for an answer (default 5)\n"
+        "\n"
+        "migrate (local, with syncd stopped) copies an SQLite store into an\n"
+        "empty PostgreSQL database and checks counts and rollups.\n"
         "\n"
         "Exit status: 0 done, 1 refused, 2 usage error, 3 no answer.\n",
         out);
@@ -1366,6 +1373,33 @@ static int cmd_verify(ctl_t *ctl, int argc)
     return rc;
 }
 
+/* syncctl migrate --from SQLITE_PATH --to postgresql://...: local, no
+ * daemon involved (see the file comment). */
+static int cmd_migrate(int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+            from = argv[++i];
+        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            to = argv[++i];
+        else
+            return usage_error("migrate: unexpected \"%s\"; usage: syncctl "
+                               "migrate --from SQLITE_PATH --to "
+                               "postgresql://USER@HOST:PORT/DATABASE",
+                               argv[i]);
+    }
+    if (!from || !to)
+        return usage_error("usage: syncctl migrate --from SQLITE_PATH --to "
+                           "postgresql://USER@HOST:PORT/DATABASE");
+    char err[1024];
+    if (syncd_migrate_sqlite_to_pg(from, to, stdout, err, sizeof err) != 0) {
+        fprintf(stderr, "syncctl: migrate: %s\n", err);
+        return EXIT_REFUSED;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1427,6 +1461,8 @@ int main(int argc, char **argv)
     const char *cmd = cargv[0];
     if (strcmp(cmd, "keygen") == 0)
         return cmd_keygen(cargc, cargv);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(cargc, cargv);
 
     /* Defaults: flags, then --data, then the environment, then built-in. */
     if (data) {

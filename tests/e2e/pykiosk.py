@@ -8,7 +8,7 @@ must be. Uses only python3-zmq and python3-msgpack (Debian packages).
 
   pykiosk.py keygen DIR [NAME]          write DIR/NAME.key (0600) and DIR/NAME.pub
   pykiosk.py run --server EP --server-key FILE --key FILE --kiosk ID
-                 --catalogue FILE --out FILE [--heartbeat-ms N]
+                 --site SITE --catalogue FILE --out FILE [--heartbeat-ms N]
         runs the whole scenario; exits 0 when every reply is as documented,
         1 with "FAIL: ..." otherwise. --out receives the accepted events as
         JSON Lines (what syncd must hold afterwards).
@@ -17,18 +17,23 @@ must be. Uses only python3-zmq and python3-msgpack (Debian packages).
 """
 import json
 import os
+import datetime
 import random
+import re
 import sys
 import time
 
 import msgpack
 import zmq
+from zoneinfo import ZoneInfo
 
 # ---------------------------------------------------------------- constants
 HELLO, WELCOME, PUSH, ACK, CATALOGUE_REQ, CATALOGUE, FEED_REQ, FEED, PING, PONG, ERROR = range(1, 12)
+AGENDA_REQ, AGENDA = 12, 13
 ADMIN_REQ, ADMIN_REP = 20, 21
 NAMES = {1: "HELLO", 2: "WELCOME", 3: "PUSH", 4: "ACK", 5: "CATALOGUE_REQ", 6: "CATALOGUE",
-         7: "FEED_REQ", 8: "FEED", 9: "PING", 10: "PONG", 11: "ERROR", 20: "ADMIN_REQ", 21: "ADMIN_REP"}
+         7: "FEED_REQ", 8: "FEED", 9: "PING", 10: "PONG", 11: "ERROR", 12: "AGENDA_REQ",
+         13: "AGENDA", 20: "ADMIN_REQ", 21: "ADMIN_REP"}
 
 E = dict(EINVAL=-1, ENOMEM=-2, ETOOBIG=-3, ETRUNCATED=-4, EMALFORMED=-5, ETYPE=-6, ERANGE=-7,
          EMISSING=-8, ETRAILING=-9, EUNKNOWNMSG=-10, EUNKNOWNEVENT=-11, EDEPTH=-12, ECOUNT=-13,
@@ -57,6 +62,26 @@ SUGGESTION_STATE = [
 STANDING = [("week", T_STR, True, 1, 64), ("staff_id", T_STR, True, 1, 64),
             ("team_id", T_STR, False, 0, 64), ("points", T_INT, True, -2**63, U63),
             ("rank", T_UINT, True, 1, U32)]
+I63 = (-2**63, U63)
+AGENDA_STEP = [("process_id", T_STR, False, 0, 64), ("step_id", T_STR, True, 1, 64),
+               ("name", T_STR, False, 0, 96), ("measure", T_STR, False, 0, 32),
+               ("value_x100", T_INT, False, 0, U63), ("target_x100", T_INT, False, 0, U63),
+               ("pct_x10", T_INT, False, 0, 2**31 - 1), ("rag", T_STR, False, 0, 64),
+               ("people", T_UINT, False, 0, U32), ("checkins", T_UINT, False, 0, U32),
+               ("points_x10", T_INT, False, *I63), ("quality_x100", T_UINT, False, 0, 500)]
+AGENDA_PERSON = [("staff_id", T_STR, True, 1, 64), ("team_id", T_STR, False, 0, 64),
+                 ("name", T_STR, False, 0, 96), ("checkins", T_UINT, False, 0, U32),
+                 ("points_x10", T_INT, False, *I63), ("value_x100", T_INT, False, 0, U63),
+                 ("target_x100", T_INT, False, 0, U63), ("pct_x10", T_INT, False, 0, 2**31 - 1),
+                 ("rag", T_STR, False, 0, 64)]
+AGENDA_TEAM = [("team_id", T_STR, True, 1, 64), ("name", T_STR, False, 0, 96),
+               ("members", T_UINT, False, 0, U32), ("points_x10", T_INT, False, *I63)]
+AGENDA_EXCEPTION = [("kind", T_STR, True, 1, 32), ("subject", ("step", "person"), True, 0, 0),
+                    ("id", T_STR, True, 1, 64), ("name", T_STR, False, 0, 96),
+                    ("now_x100", T_INT, False, 0, U63), ("before_x100", T_INT, False, 0, U63)]
+AGENDA_DECISION = [("id", T_STR, True, 1, 64), ("title", T_STR, True, 1, 200),
+                   ("status", T_STR, True, 1, 64), ("votes", T_UINT, False, 0, U32),
+                   ("group", T_UINT, True, 1, U32), ("rank", T_UINT, True, 1, U32)]
 SCHEMA = {
     WELCOME: [("version", T_UINT, True, 1, U32), ("acked_seq", T_UINT, True, 0, U63),
               ("catalogue_version", T_UINT, True, 0, U63), ("feed_cursor", T_UINT, True, 0, U63),
@@ -70,6 +95,15 @@ SCHEMA = {
     PONG: [("server_time_ms", T_INT, True, 0, U63), ("acked_seq", T_UINT, True, 0, U63),
            ("catalogue_version", T_UINT, True, 0, U63), ("feed_cursor", T_UINT, True, 0, U63)],
     ERROR: [("code", T_INT, True, -2**31, -1), ("message", T_STR, True, 1, 300)],
+    AGENDA: [("site", T_STR, True, 1, 64), ("week", T_STR, True, 1, 64),
+             ("generated_ms", T_INT, True, 0, U63), ("catalogue_version", T_UINT, False, 0, U63),
+             ("roster", T_UINT, False, 0, U32), ("checked_in", T_UINT, False, 0, U32),
+             ("omitted", T_UINT, False, 0, U32),
+             ("steps", (T_ARR, AGENDA_STEP), False, 0, 60),
+             ("people", (T_ARR, AGENDA_PERSON), False, 0, 60),
+             ("teams", (T_ARR, AGENDA_TEAM), False, 0, 60),
+             ("exceptions", (T_ARR, AGENDA_EXCEPTION), False, 0, 60),
+             ("decisions", (T_ARR, AGENDA_DECISION), False, 0, 60)],
 }
 
 
@@ -327,7 +361,7 @@ def run(a):
     w = expect(k.hello(c, version=7, extra={"x-future-field": [1, "two"]}), WELCOME,
                "HELLO (version 7, an unknown key)")
     rtt = (time.monotonic() - t0) * 1000
-    eq("WELCOME.version for a kiosk speaking up to 7", w["version"], 1)
+    eq("WELCOME.version for a kiosk speaking up to 7", w["version"], 2)
     eq("WELCOME.acked_seq of a new kiosk", w["acked_seq"], 0)
     if w["catalogue_version"] < 1:
         fail(f"WELCOME.catalogue_version {w['catalogue_version']}: syncd was started with a catalogue")
@@ -338,7 +372,7 @@ def run(a):
         fail(f"clock skew {skew} ms on one machine")
     catv = w["catalogue_version"]
     cursor0 = w["feed_cursor"]
-    say(f"WELCOME version 1 acked_seq 0 catalogue_version {catv} feed_cursor {cursor0}")
+    say(f"WELCOME version 2 acked_seq 0 catalogue_version {catv} feed_cursor {cursor0}")
 
     # -- 6.5: the catalogue.
     cat = expect(c.req(CATALOGUE_REQ, {"have_version": 0}), CATALOGUE, "CATALOGUE_REQ(0)")
@@ -474,6 +508,39 @@ def run(a):
     eq("PONG.catalogue_version", p["catalogue_version"], catv)
     eq("PONG.feed_cursor", p["feed_cursor"], cursor)
     say("PING -> PONG acked_seq 20, feed_cursor = the last FEED cursor")
+
+    # -- 6.11: the meeting agenda of the kiosk's own site, for the week of
+    # the check-ins above (site-local ISO week).
+    tzm = re.search(r"timezone:\s*([\w/+-]+)", cat_text)
+    tz = ZoneInfo(tzm.group(1) if tzm else "Asia/Shanghai")
+    calls = [e for e in k.accepted if e["type"] == "checkin" and e["step_id"] == "tm-call"]
+    if not calls:
+        fail("no accepted tm-call check-in to compare the agenda with")
+    iso = datetime.datetime.fromtimestamp(calls[0]["captured_ms"] / 1000, tz).isocalendar()
+    week = f"{iso[0]}-W{iso[1]:02d}"
+    same_week = [e for e in calls if datetime.datetime.fromtimestamp(
+        e["captured_ms"] / 1000, tz).isocalendar()[:2] == iso[:2]]
+    ag = expect(c.req(AGENDA_REQ, {"week": week}), AGENDA, f"AGENDA_REQ({week})")
+    eq("AGENDA.site (the enrolled site, never asked for)", ag["site"], a["site"])
+    eq("AGENDA.week", ag["week"], week)
+    row = [r for r in ag.get("steps", []) if r["step_id"] == "tm-call"]
+    if len(row) != 1:
+        fail(f"AGENDA has {len(row)} tm-call rows: {ag.get('steps')!r}")
+    want_calls = sum(round(e["measures"]["calls"] * 100) for e in same_week)
+    eq("AGENDA tm-call value_x100", row[0].get("value_x100", 0), want_calls)
+    eq("AGENDA tm-call checkins", row[0].get("checkins", 0), len(same_week))
+    ideas = {d["id"]: d for d in ag.get("decisions", [])}
+    if f"{k.kid}:5" not in ideas or ideas[f"{k.kid}:5"]["title"] != anon_title:
+        fail(f"the anonymous idea {k.kid}:5 is not among the decisions: {ideas!r}")
+    say(f"AGENDA_REQ({week}) -> AGENDA of site {ag['site']}: tm-call {want_calls / 100:g} calls "
+        f"in {len(same_week)} check-in(s), idea {k.kid}:5 for decision")
+    cur = expect(c.req(AGENDA_REQ, {}), AGENDA, "AGENDA_REQ (no week)")
+    if not re.fullmatch(r"\d{4}-W\d{2}", cur["week"]):
+        fail(f"AGENDA for no week names week {cur['week']!r}")
+    expect_error(c.req(AGENDA_REQ, {"week": "2026-48"}), "EINVAL", "AGENDA_REQ(2026-48)",
+                 f'agenda of site {a["site"]}: week "2026-48" is not an ISO week; write it '
+                 'as 2026-W48')
+    say("AGENDA_REQ with no week -> the current week; a malformed week -> ERROR EINVAL")
 
     # -- 6.10 / 2.6: frames that do not decode; the session goes on.
     bad = [
@@ -627,7 +694,7 @@ def main(argv):
                 return 2
             a[rest[0][2:]] = rest[1]
             rest = rest[2:]
-        for need in ("server", "server-key", "key", "kiosk", "catalogue", "out"):
+        for need in ("server", "server-key", "key", "kiosk", "site", "catalogue", "out"):
             if need not in a:
                 print(f"pykiosk: run needs --{need}", file=sys.stderr)
                 return 2

@@ -14,7 +14,7 @@ start_syncd
 "$PY" "$PYKIOSK" keygen "$T/py" pykiosk >/dev/null
 ctl enrol py01 --site "$SITE" --key "$T/py/pykiosk.pub" >/dev/null
 "$PY" "$PYKIOSK" run --server "$KIOSK_EP" --server-key "$T/server/server.pub" \
-    --key "$T/py/pykiosk.key" --kiosk py01 --catalogue "$CATALOGUE" \
+    --key "$T/py/pykiosk.key" --kiosk py01 --site "$SITE" --catalogue "$CATALOGUE" \
     --heartbeat-ms 500 --out "$T/accepted.jsonl" | tee "$T/pykiosk.log" ||
     fail "the Python kiosk saw a reply that differs from docs/PROTOCOL.md"
 grep -q '^pykiosk: ok' "$T/pykiosk.log" || fail "pykiosk did not finish"

@@ -225,7 +225,8 @@ static void test_home_tiles_and_language(void **state)
     assert_string_equal(text(f, "tile-checkin-title"), "打卡");
     assert_string_equal(text(f, "tile-meeting-title"), "会议");
     assert_string_equal(text(f, "branch"), "测试营业部");
-    assert_string_equal(text(f, "sync"), "● 离线 · 没有待同步的记录 · 从未同步");
+    assert_string_equal(text(f, "sync"),
+                        "● 离线 · 没有待同步的记录 · 从未同步");
     tap(f, "lang");
     assert_string_equal(text(f, "tile-checkin-title"), "Check in");
     assert_string_equal(text(f, "branch"), "Test Branch");
@@ -649,6 +650,276 @@ static void test_rating(void **state)
     expect_screen(f, KIOSK_SCREEN_HOME);
 }
 
+/* Takes the effects and checks they are exactly one agenda request. */
+static void take_agenda_request(fx_t *f)
+{
+    kiosk_effect_t *list = NULL;
+    size_t n = 0;
+    assert_int_equal(kiosk_model_take_effects(f->m, &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].kind, KIOSK_FX_AGENDA);
+    kiosk_effects_free(&list, n);
+}
+
+static void set_link(fx_t *f, kiosk_net_t link)
+{
+    kiosk_input_t in = {.kind = KIOSK_IN_SYNC_STATUS};
+    in.sync.link = link;
+    assert_int_equal(kiosk_model_update(f->m, &in, f->now), 0);
+}
+
+/* The AGENDA syncd would send for the fixture's site (numbers as in
+ * tests/syncd/test_agenda_session.c, ids of model_catalogue.yaml). */
+static void agenda_fill(proto_msg_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->type = PROTO_MSG_AGENDA;
+    typeof(m->u.agenda) *a = &m->u.agenda;
+    snprintf(a->site, sizeof a->site, "test");
+    snprintf(a->week, sizeof a->week, "2026-W48");
+    a->generated_ms = T0 - 60000;
+    a->roster = 5;
+    a->checked_in = 2;
+    a->n_steps = 2;
+    a->steps = proto_malloc(2 * sizeof *a->steps);
+    memset(a->steps, 0, 2 * sizeof *a->steps);
+    snprintf(a->steps[0].step_id, PROTO_ID_MAX, "tm-call");
+    snprintf(a->steps[0].name, PROTO_NAME_MAX, "外呼");
+    snprintf(a->steps[0].measure, PROTO_KEY_MAX, "calls");
+    a->steps[0].value_x100 = 24000;
+    a->steps[0].target_x100 = 100000;
+    a->steps[0].pct_x10 = 240;
+    snprintf(a->steps[0].rag, PROTO_SHORT_MAX, "red");
+    a->steps[0].people = 2;
+    a->steps[0].checkins = 3;
+    a->steps[0].points_x10 = 1500;
+    a->steps[0].quality_x100 = 333;
+    snprintf(a->steps[1].step_id, PROTO_ID_MAX, "tm-prepare");
+    snprintf(a->steps[1].measure, PROTO_KEY_MAX, "lists");
+    a->steps[1].value_x100 = 1200;
+    a->steps[1].checkins = 2;
+    a->steps[1].points_x10 = 240;
+    a->n_teams = 2;
+    a->teams = proto_malloc(2 * sizeof *a->teams);
+    memset(a->teams, 0, 2 * sizeof *a->teams);
+    snprintf(a->teams[0].team_id, PROTO_ID_MAX, "tele");
+    a->teams[0].members = 2;
+    a->teams[0].points_x10 = 1500;
+    snprintf(a->teams[1].team_id, PROTO_ID_MAX, "live-a");
+    a->teams[1].members = 1;
+    a->n_people = 3;
+    a->people = proto_malloc(3 * sizeof *a->people);
+    memset(a->people, 0, 3 * sizeof *a->people);
+    snprintf(a->people[0].staff_id, PROTO_ID_MAX, "zhang-wei");
+    a->people[0].points_x10 = 1000;
+    a->people[0].checkins = 2;
+    a->people[0].value_x100 = 18000;
+    a->people[0].target_x100 = 50000;
+    a->people[0].pct_x10 = 360;
+    snprintf(a->people[0].rag, PROTO_SHORT_MAX, "red");
+    snprintf(a->people[1].staff_id, PROTO_ID_MAX, "li-na");
+    a->people[1].points_x10 = 505;
+    a->people[1].checkins = 1;
+    snprintf(a->people[2].staff_id, PROTO_ID_MAX, "liu-yang");
+    a->n_exceptions = 4;
+    a->exceptions = proto_malloc(4 * sizeof *a->exceptions);
+    memset(a->exceptions, 0, 4 * sizeof *a->exceptions);
+    static const char *const ex[4][3] = {{"below_target_2w", "step", "tm-call"},
+                                         {"quality_drop", "step", "tm-call"},
+                                         {"no_activity", "step", "live-host"},
+                                         {"no_checkins", "person", "liu-yang"}};
+    for (int i = 0; i < 4; i++) {
+        snprintf(a->exceptions[i].kind, PROTO_KEY_MAX, "%s", ex[i][0]);
+        snprintf(a->exceptions[i].subject, PROTO_KEY_MAX, "%s", ex[i][1]);
+        snprintf(a->exceptions[i].id, PROTO_ID_MAX, "%s", ex[i][2]);
+    }
+    a->exceptions[0].now_x100 = 2400;
+    a->exceptions[0].before_x100 = 1050;
+    a->exceptions[1].now_x100 = 333;
+    a->exceptions[1].before_x100 = 500;
+    a->n_decisions = 3;
+    a->decisions = proto_malloc(3 * sizeof *a->decisions);
+    memset(a->decisions, 0, 3 * sizeof *a->decisions);
+    static const char *const dec[3][3] = {
+        {"k1:4", "早上先打重点客户", "new"},
+        {"k1:9", "上午先打重点客户", "review"},
+        {"k2:2", "直播脚本太长", "new"}};
+    static const uint32_t dv[3][3] = {{2, 1, 1}, {0, 1, 2}, {1, 2, 1}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(a->decisions[i].id, PROTO_ID_MAX, "%s", dec[i][0]);
+        a->decisions[i].title = proto_strdup(dec[i][1]);
+        snprintf(a->decisions[i].status, PROTO_SHORT_MAX, "%s", dec[i][2]);
+        a->decisions[i].votes = dv[i][0];
+        a->decisions[i].group = dv[i][1];
+        a->decisions[i].rank = dv[i][2];
+    }
+}
+
+static void give_agenda(fx_t *f, int64_t fetched_ms)
+{
+    proto_msg_t m;
+    agenda_fill(&m);
+    kiosk_input_t in = {
+        .kind = KIOSK_IN_AGENDA, .agenda = &m, .fetched_ms = fetched_ms};
+    assert_int_equal(kiosk_model_update(f->m, &in, f->now), 0);
+    proto_msg_clear(&m); /* the model keeps its own copy */
+}
+
+/* The text of row id, turning pages forward until it is on screen. */
+static const char *paged(fx_t *f, const char *id)
+{
+    while (!kiosk_model_widget(f->m, id)) {
+        const kiosk_widget_t *next = kiosk_model_widget(f->m, "page-next");
+        if (!next || (next->flags & KIOSK_WF_DISABLED))
+            fail_msg("no row %s on any page", id);
+        tap(f, "page-next");
+    }
+    return text(f, id);
+}
+
+static void open_meeting(fx_t *f)
+{
+    tap(f, "tile-meeting");
+    tap(f, "staff-chen-jianguo");
+    enter_pin(f, "1234");
+    expect_screen(f, KIOSK_SCREEN_MEETING);
+    take_agenda_request(f);
+}
+
+static void test_meeting_agenda(void **state)
+{
+    fx_t *f = *state;
+    set_link(f, KIOSK_NET_ONLINE);
+    open_meeting(f);
+    assert_string_equal(text(f, "ag-status"), "正在从服务器获取议程…");
+    assert_true(kiosk_model_widget(f->m, "ag-refresh")->flags &
+                KIOSK_WF_DISABLED);
+    give_agenda(f, f->now);
+    assert_string_equal(text(f, "ag-status"),
+                        "2026-W48 议程 · 10:00 获取 · 打卡覆盖 2/5 人");
+    assert_string_equal(text(f, "ag-step-1"),
+                        "外呼：240 / 1000 次 · 24% · 打卡 3 次 · 150 分 · "
+                        "质量 3.33");
+    assert_int_equal(kiosk_model_widget(f->m, "ag-step-1")->tone,
+                     KIOSK_TONE_DANGER);
+    assert_string_equal(text(f, "ag-step-2"),
+                        "准备名单：12 份 · 无目标 · 打卡 2 次 · 24 分");
+    assert_string_equal(paged(f, "ag-team-1"), "电销组 · 2 人 · 150 分");
+    /* the rest is on the next page at 800x480 */
+    assert_string_equal(paged(f, "ag-team-2"), "直播一组 · 1 人 · 0 分");
+    assert_string_equal(paged(f, "ag-person-1"),
+                        "张伟 · 100 分 · 打卡 2 次 · 完成目标 36%");
+    assert_string_equal(paged(f, "ag-person-2"), "李娜 · 50.5 分 · 打卡 1 次");
+    assert_string_equal(paged(f, "ag-person-3"), "刘洋 · 0 分 · 打卡 0 次");
+
+    tap(f, "ag-tab-ex");
+    assert_string_equal(text(f, "ag-ex-1"),
+                        "连续两周未达标：外呼 完成 24%（上周 10.5%）");
+    assert_string_equal(text(f, "ag-ex-2"), "质量下降：外呼 3.33（上周 5）");
+    assert_string_equal(text(f, "ag-ex-3"),
+                        "本周无活动（可考虑删除）：直播执行");
+    assert_string_equal(text(f, "ag-ex-4"), "本周未打卡：刘洋");
+    tap(f, "ag-tab-dec");
+    assert_string_equal(text(f, "ag-dec-1"),
+                        "1. 早上先打重点客户 · 2 票 · 新提交");
+    assert_string_equal(text(f, "ag-dec-2"),
+                        "相似：上午先打重点客户 · 0 票 · 评估中");
+    assert_string_equal(text(f, "ag-dec-3"), "2. 直播脚本太长 · 1 票 · 新提交");
+
+    /* English: names from the kiosk's catalogue in that language */
+    kiosk_input_t lang = {.kind = KIOSK_IN_LANG, .lang = KIOSK_LANG_EN};
+    assert_int_equal(kiosk_model_update(f->m, &lang, f->now), 0);
+    assert_string_equal(text(f, "ag-dec-1"),
+                        "1. 早上先打重点客户 · Votes: 2 · New");
+    tap(f, "ag-tab-ex");
+    assert_string_equal(
+        text(f, "ag-ex-1"),
+        "Below target two weeks running: Outbound calls at 24% (last week "
+        "10.5%)");
+    assert_string_equal(text(f, "ag-ex-4"), "No check-ins this week: Liu Yang");
+    tap(f, "ag-tab-score");
+    assert_string_equal(text(f, "ag-step-1"),
+                        "Outbound calls: 240 / 1000 calls · 24% · 3 check-ins "
+                        "· 150 pts · quality 3.33");
+
+    /* offline later: the same agenda, said to be stale and since when */
+    set_link(f, KIOSK_NET_OFFLINE);
+    assert_string_equal(text(f, "ag-status"),
+                        "Offline · agenda 2026-W48 as fetched 10:00; it may "
+                        "be out of date");
+    assert_non_null(kiosk_model_widget(f->m, "ag-step-1"));
+    /* refresh asks again; an old server answers EUNKNOWNMSG */
+    set_link(f, KIOSK_NET_ONLINE);
+    tap(f, "ag-refresh");
+    take_agenda_request(f);
+    kiosk_input_t fail = {.kind = KIOSK_IN_AGENDA,
+                          .code = PROTO_EUNKNOWNMSG,
+                          .text = "unknown message id"};
+    assert_int_equal(kiosk_model_update(f->m, &fail, f->now), 0);
+    assert_string_equal(text(f, "ag-status"),
+                        "Agenda unavailable from this server · showing "
+                        "2026-W48 as fetched 10:00");
+    tap(f, "back");
+    expect_screen(f, KIOSK_SCREEN_HOME);
+}
+
+/* An old server and nothing cached: the local view, and the reason. */
+static void test_meeting_old_server(void **state)
+{
+    fx_t *f = *state;
+    set_link(f, KIOSK_NET_ONLINE);
+    open_meeting(f);
+    kiosk_input_t fail = {.kind = KIOSK_IN_AGENDA,
+                          .code = PROTO_EUNKNOWNMSG,
+                          .text = "unknown message id"};
+    assert_int_equal(kiosk_model_update(f->m, &fail, f->now), 0);
+    assert_string_equal(text(f, "ag-status"),
+                        "此服务器不提供议程，以下为本机数据");
+    assert_string_equal(text(f, "m-today"),
+                        "本机今日：打卡 0 次 · 建议 0 条 · 客户评价 0 条");
+    assert_null(kiosk_model_widget(f->m, "ag-tab-score"));
+    /* a refused week (EINVAL) is reported by name */
+    tap(f, "ag-refresh");
+    take_agenda_request(f);
+    fail.code = PROTO_ESTORE;
+    assert_int_equal(kiosk_model_update(f->m, &fail, f->now), 0);
+    assert_string_equal(text(f, "ag-status"),
+                        "未能获取议程（ESTORE），以下为本机数据");
+}
+
+static void check_layout(fx_t *f);
+
+/* The meeting screen with an agenda, every tab and page, three sizes,
+ * both languages. */
+static void test_meeting_layout(void **state)
+{
+    (void)state;
+    static const int sizes[3][2] = {{800, 480}, {1920, 1080}, {1080, 1920}};
+    for (int s = 0; s < 3; s++)
+        for (int l = 0; l < 2; l++) {
+            fx_t f = {.now = T0, .next_seq = 1};
+            f.m = make_model(sizes[s][0], sizes[s][1], (kiosk_lang_t)l, NULL,
+                             true);
+            set_link(&f, KIOSK_NET_ONLINE);
+            open_meeting(&f);
+            check_layout(&f);
+            give_agenda(&f, f.now);
+            static const char *const tabs[] = {"ag-tab-score", "ag-tab-ex",
+                                               "ag-tab-dec"};
+            for (int t = 0; t < 3; t++) {
+                tap(&f, tabs[t]);
+                check_layout(&f);
+                while (kiosk_model_widget(f.m, "page-next") &&
+                       !(kiosk_model_widget(f.m, "page-next")->flags &
+                         KIOSK_WF_DISABLED)) {
+                    tap(&f, "page-next");
+                    check_layout(&f);
+                }
+            }
+            kiosk_model_destroy(&f.m);
+        }
+}
+
 static void test_meeting_needs_manager_pin(void **state)
 {
     fx_t *f = *state;
@@ -662,7 +933,11 @@ static void test_meeting_needs_manager_pin(void **state)
     expect_screen(f, KIOSK_SCREEN_MEETING);
     assert_string_equal(text(f, "m-today"),
                         "本机今日：打卡 0 次 · 建议 0 条 · 客户评价 0 条");
-    assert_true(shows(f, "由 syncd 生成"));
+    /* opening meeting mode asks for the agenda; offline, and none cached:
+     * the kiosk's own figures, and the screen says why */
+    take_agenda_request(f);
+    assert_string_equal(text(f, "ag-status"),
+                        "离线，尚未获取过议程，以下为本机数据");
     tap(f, "back");
     expect_screen(f, KIOSK_SCREEN_HOME);
     assert_null(kiosk_model_staff(f->m)); /* leaving the meeting logs out */
@@ -875,6 +1150,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_guide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_me, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rating, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meeting_agenda, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meeting_old_server, setup,
+                                        teardown),
+        cmocka_unit_test(test_meeting_layout),
         cmocka_unit_test_setup_teardown(test_meeting_needs_manager_pin, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_idle_timeout_logs_out, setup,

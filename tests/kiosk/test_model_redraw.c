@@ -3,7 +3,9 @@
  * (kiosk_redraw_needed over kiosk_widgets_hash): no frame for a tree that
  * did not change, however often the model ticks; a frame for each kind of
  * visible change: the clock's minute on Home, the sync line, a tap that
- * changes the screen or a text, a window resize, a damaged window.
+ * changes the screen or a text, a window resize, a damaged window. And
+ * when the loop must next wake (kiosk_model_next_wake): exactly when the
+ * clock, the idle timeout, the thanks screen or a PIN countdown changes.
  *
  * Fixture: tests/kiosk/model_catalogue.yaml. The clock starts at
  * 2026-11-27 10:00:00 in Shanghai.
@@ -224,6 +226,107 @@ static void test_hash_covers_every_field(void **state)
 #undef CHANGED
 }
 
+/* ---- kiosk_model_next_wake: the window loop sleeps until then, so each
+ * timed change must happen exactly at the time it names, not later, and
+ * the model must not name a time at which nothing changes. */
+
+static void tap(fx_t *f, const char *id)
+{
+    kiosk_input_t in = {.kind = KIOSK_IN_TAP_ID, .id = id};
+    update(f, in);
+}
+
+static void tick_to(fx_t *f, int64_t at)
+{
+    f->now = at;
+    update(f, (kiosk_input_t){.kind = KIOSK_IN_TICK});
+}
+
+static void test_wake_clock_minute(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 60000);
+    tick(f, 100);
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 60000);
+    tick_to(f, T0 + 59999);
+    assert_string_equal(text(f, "clock"), "11月27日 星期五  10:00");
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 60000);
+    tick_to(f, T0 + 60000);
+    assert_string_equal(text(f, "clock"), "11月27日 星期五  10:01");
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 120000);
+}
+
+static void test_wake_idle_timeout(void **state)
+{
+    fx_t *f = *state;
+    tick_to(f, T0 + 30000);
+    tap(f, "tile-checkin");
+    assert_int_equal(kiosk_model_screen(f->m), KIOSK_SCREEN_IDENTIFY);
+    /* the clock's minute comes first, then the idle timeout (60 s) */
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 60000);
+    tick_to(f, T0 + 60000);
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 90000);
+    tick_to(f, T0 + 89999);
+    assert_int_equal(kiosk_model_screen(f->m), KIOSK_SCREEN_IDENTIFY);
+    tick_to(f, T0 + 90000);
+    assert_int_equal(kiosk_model_screen(f->m), KIOSK_SCREEN_HOME);
+    /* nobody identified on Home: only the clock */
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 120000);
+}
+
+static void test_wake_thanks_screen(void **state)
+{
+    fx_t *f = *state;
+    tick_to(f, T0 + 1000);
+    tap(f, "tile-rating");
+    tap(f, "staff-liu-yang");
+    tap(f, "face-5");
+    kiosk_effect_t *list = NULL;
+    size_t n = 0;
+    assert_int_equal(kiosk_model_take_effects(f->m, &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].kind, KIOSK_FX_SAVE);
+    proto_event_t ev = list[0].event;
+    memset(&list[0].event, 0, sizeof list[0].event);
+    kiosk_effects_free(&list, n);
+    ev.seq = 1;
+    snprintf(ev.kiosk_id, sizeof ev.kiosk_id, "k1");
+    update(f, (kiosk_input_t){.kind = KIOSK_IN_SAVED, .event = &ev});
+    proto_event_clear(&ev);
+    assert_int_equal(kiosk_model_screen(f->m), KIOSK_SCREEN_RATING_THANKS);
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 6000);
+    tick_to(f, T0 + 5999);
+    assert_int_equal(kiosk_model_screen(f->m), KIOSK_SCREEN_RATING_THANKS);
+    tick_to(f, T0 + 6000);
+    assert_int_equal(kiosk_model_screen(f->m), KIOSK_SCREEN_HOME);
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 60000);
+}
+
+static void test_wake_pin_countdown(void **state)
+{
+    fx_t *f = *state;
+    tick_to(f, T0 + 200);
+    tap(f, "tile-checkin");
+    tap(f, "staff-wang-fang");
+    assert_int_equal(kiosk_model_screen(f->m), KIOSK_SCREEN_PIN);
+    for (int i = 0; i < 5; i++) {
+        for (int k = 0; k < 4; k++)
+            tap(f, "key-0");
+        tap(f, "key-ok");
+    }
+    assert_string_equal(text(f, "pin-msg"),
+                        "PIN 错误次数过多，请在 60 秒后重试");
+    /* the countdown's next second */
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 1200);
+    tick_to(f, T0 + 1199);
+    assert_string_equal(text(f, "pin-msg"),
+                        "PIN 错误次数过多，请在 60 秒后重试");
+    tick_to(f, T0 + 1200);
+    assert_string_equal(text(f, "pin-msg"),
+                        "PIN 错误次数过多，请在 59 秒后重试");
+    assert_int_equal(kiosk_model_next_wake(f->m), T0 + 2200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +339,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_size_and_damage_draw, setup,
                                         teardown),
         cmocka_unit_test(test_hash_covers_every_field),
+        cmocka_unit_test_setup_teardown(test_wake_clock_minute, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wake_idle_timeout, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wake_thanks_screen, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wake_pin_countdown, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,11 +62,16 @@ typedef struct {
     atomic_int estore;        /* answer the next N PUSHes ERROR ESTORE */
     atomic_int revoked;       /* answer everything ERROR EREVOKED */
     atomic_int estate;        /* answer the next N non-HELLOs ESTATE */
+    /* protocol version in WELCOME: 0 = 1 (one request in flight); 2 =
+     * PUSHes may be pipelined, and after a failed PUSH those starting
+     * above it are refused ESTATE until HELLO (docs/PROTOCOL.md 6.3) */
+    atomic_uint version;
     uint32_t heartbeat_ms;
 
     /* what happened, under mu */
     pthread_mutex_t mu;
     uint64_t acked;
+    uint64_t push_floor;            /* version 2: first seq of a failed PUSH */
     uint32_t received[MAX_SEQ + 1]; /* PUSH receptions per seq */
     uint32_t stored[MAX_SEQ + 1];   /* stores per seq */
     uint32_t rejected;
@@ -79,6 +84,9 @@ typedef struct {
     char *catalogue_yaml;
     proto_suggestion_t *suggestions;
     uint32_t n_suggestions; /* suggestion i has cursor position i + 1 */
+    /* AGENDA_REQ: NULL answers as a server older than it (EUNKNOWNMSG) */
+    proto_msg_t *agenda;
+    uint32_t agenda_reqs;
 } srv_t;
 
 static void srv_lock(srv_t *s)
@@ -163,13 +171,25 @@ static void srv_push(srv_t *s, const zmq_msg_t *rid, const proto_msg_t *in)
         if (seq <= MAX_SEQ)
             s->received[seq]++;
     }
+    uint64_t first = in->u.push.n_events ? in->u.push.events[0].seq : 0;
+    bool halted = s->push_floor != 0 && first > s->push_floor;
+    if (halted)
+        s->estate_pushes++;
     srv_unlock(s);
+    if (halted) {
+        srv_error(s, rid, PROTO_ESTATE, "an earlier PUSH failed");
+        return;
+    }
     if (atomic_load(&s->drop_requests) > 0) {
         atomic_fetch_sub(&s->drop_requests, 1);
         return;
     }
     if (atomic_load(&s->estore) > 0) {
         atomic_fetch_sub(&s->estore, 1);
+        srv_lock(s);
+        if (atomic_load(&s->version) >= 2 && first != 0)
+            s->push_floor = first;
+        srv_unlock(s);
         srv_error(s, rid, PROTO_ESTORE, "disk busy");
         return;
     }
@@ -185,6 +205,8 @@ static void srv_push(srv_t *s, const zmq_msg_t *rid, const proto_msg_t *in)
         if (ev->seq <= MAX_SEQ)
             s->stored[ev->seq]++;
         s->acked = ev->seq;
+        if (s->push_floor != 0 && ev->seq >= s->push_floor)
+            s->push_floor = 0; /* the failed batch is stored now */
         if (strcmp(ev->staff_id, "nobody") == 0) {
             rej[ack.u.ack.n_rejects].seq = ev->seq;
             rej[ack.u.ack.n_rejects].code = PROTO_REJECT_UNKNOWN_STAFF;
@@ -233,8 +255,10 @@ static void srv_handle(srv_t *s, const zmq_msg_t *rid, const proto_msg_t *in)
         srv_lock(s);
         s->hellos++;
         s->last_depth = in->u.hello.outbox_depth;
+        s->push_floor = 0;
         m.type = PROTO_MSG_WELCOME;
-        m.u.welcome.version = PROTO_VERSION;
+        m.u.welcome.version =
+            atomic_load(&s->version) ? atomic_load(&s->version) : 1;
         m.u.welcome.acked_seq = s->acked;
         m.u.welcome.catalogue_version = s->catalogue_version;
         m.u.welcome.feed_cursor = s->n_suggestions;
@@ -295,6 +319,15 @@ static void srv_handle(srv_t *s, const zmq_msg_t *rid, const proto_msg_t *in)
         srv_unlock(s);
         return;
     }
+    case PROTO_MSG_AGENDA_REQ:
+        srv_lock(s);
+        s->agenda_reqs++;
+        if (s->agenda)
+            srv_reply(s, rid, s->agenda);
+        srv_unlock(s);
+        if (!s->agenda)
+            srv_error(s, rid, PROTO_EUNKNOWNMSG, "EUNKNOWNMSG at message.id");
+        return;
     default:
         srv_error(s, rid, PROTO_ESTATE, "unexpected message");
         return;
@@ -644,6 +677,62 @@ static void test_backlog_exactly_once(void **state)
     assert_int_equal(kiosk_outbox_stats(fx->ui, &os), 0);
     assert_int_equal(os.acked_seq, 1234);
     assert_int_equal(os.depth, 0);
+}
+
+/* A protocol version 2 server: PUSHes go out two at a time (the second
+ * before the first is answered), and each event still crosses once. */
+static void test_pipelined_backlog_exactly_once(void **state)
+{
+    fx_t *fx = *state;
+    capture(fx, 1234, 0);
+    fx->srv = srv_start(fx->keys.public_z85, 300);
+    atomic_store(&fx->srv->version, 2);
+    kiosk_sync_config_t cfg;
+    config(fx, &cfg, fx->srv->endpoint);
+    start_sync(fx, &cfg);
+    uint64_t want = 1234;
+    assert_true(wait_for(fx, drained, &want, 30000));
+    assert_exactly_once(fx->srv, 1234, 1, 0);
+    srv_lock(fx->srv);
+    assert_int_equal(fx->srv->hellos, 1);
+    assert_int_equal(fx->srv->pushes, 13);
+    assert_int_equal(fx->srv->estate_pushes, 0);
+    srv_unlock(fx->srv);
+}
+
+/* Two PUSHes in flight and the first fails: the server refuses the one
+ * behind it (it would move the mark over the failed batch), the kiosk
+ * starts a new session from the server's mark, and nothing is lost or
+ * stored twice. */
+static void test_pipelined_failure_loses_nothing(void **state)
+{
+    fx_t *fx = *state;
+    capture(fx, 450, 0);
+    fx->srv = srv_start(fx->keys.public_z85, 300);
+    atomic_store(&fx->srv->version, 2);
+    atomic_store(&fx->srv->estore, 1);
+    kiosk_sync_config_t cfg;
+    config(fx, &cfg, fx->srv->endpoint);
+    start_sync(fx, &cfg);
+    uint64_t want = 450;
+    assert_true(wait_for(fx, drained, &want, 30000));
+    srv_lock(fx->srv);
+    /* the second PUSH was sent before the first was answered, so the
+     * kiosk answered the failure with a new session (one-at-a-time would
+     * have retried the batch in the same session) */
+    assert_int_equal(fx->srv->hellos, 2);
+    /* it reached the server before the kiosk hung up, was refused, and
+     * went out again; or the hang-up discarded it: either way once */
+    assert_true(fx->srv->estate_pushes <= 1);
+    for (unsigned i = 1; i <= 450; i++) {
+        unsigned want_rx = i <= 100   ? 2
+                           : i <= 200 ? 1 + fx->srv->estate_pushes
+                                      : 1;
+        if (fx->srv->stored[i] != 1 || fx->srv->received[i] != want_rx)
+            fail_msg("seq %u stored %u times, received %u (want 1, %u)", i,
+                     fx->srv->stored[i], fx->srv->received[i], want_rx);
+    }
+    srv_unlock(fx->srv);
 }
 
 static void test_lost_request_is_resent(void **state)
@@ -1001,6 +1090,83 @@ static void test_catalogue_and_feed(void **state)
     assert_int_equal(st.catalogue_version, 3);
 }
 
+static bool agenda_answered(fx_t *fx, void *arg)
+{
+    size_t *from = arg;
+    for (size_t i = *from; i < fx->n_seen; i++)
+        if (fx->seen[i].type == KIOSK_SYNC_EV_AGENDA ||
+            fx->seen[i].type == KIOSK_SYNC_EV_AGENDA_FAILED) {
+            *from = i;
+            return true;
+        }
+    return false;
+}
+
+/* Meeting mode asks for the agenda: an older server's EUNKNOWNMSG is
+ * reported and the session goes on; a newer one's AGENDA is cached. */
+static void test_agenda_old_and_new_server(void **state)
+{
+    fx_t *fx = *state;
+    fx->srv = srv_start(fx->keys.public_z85, 200);
+    kiosk_sync_config_t cfg;
+    config(fx, &cfg, fx->srv->endpoint);
+    start_sync(fx, &cfg);
+    kiosk_link_t online = KIOSK_LINK_ONLINE;
+    assert_true(wait_for(fx, link_is, &online, 5000));
+
+    size_t at = fx->n_seen;
+    kiosk_sync_request_agenda(fx->sync, "");
+    assert_true(wait_for(fx, agenda_answered, &at, 5000));
+    assert_int_equal(fx->seen[at].type, KIOSK_SYNC_EV_AGENDA_FAILED);
+    assert_int_equal(fx->seen[at].count, 10); /* -PROTO_EUNKNOWNMSG */
+    assert_non_null(strstr(fx->seen[at].message, "did not give the agenda: "
+                                                 "EUNKNOWNMSG"));
+    proto_msg_t none;
+    int64_t fetched = 0;
+    assert_int_equal(kiosk_outbox_agenda_get(fx->ui, &none, &fetched),
+                     PROTO_ENOTFOUND);
+
+    /* the server is upgraded in place (same session) */
+    proto_msg_t *ag = calloc(1, sizeof *ag);
+    assert_non_null(ag);
+    ag->type = PROTO_MSG_AGENDA;
+    snprintf(ag->u.agenda.site, sizeof ag->u.agenda.site, "futian");
+    snprintf(ag->u.agenda.week, sizeof ag->u.agenda.week, "2026-W48");
+    ag->u.agenda.generated_ms = 1795744800000;
+    ag->u.agenda.roster = 5;
+    ag->u.agenda.n_steps = 1;
+    ag->u.agenda.steps = proto_malloc(sizeof *ag->u.agenda.steps);
+    assert_non_null(ag->u.agenda.steps);
+    memset(ag->u.agenda.steps, 0, sizeof *ag->u.agenda.steps);
+    snprintf(ag->u.agenda.steps[0].step_id, PROTO_ID_MAX, "tm-call");
+    ag->u.agenda.steps[0].value_x100 = 5500;
+    srv_lock(fx->srv);
+    fx->srv->agenda = ag;
+    srv_unlock(fx->srv);
+    int64_t before = now_ms();
+    at++;
+    kiosk_sync_request_agenda(fx->sync, "");
+    assert_true(wait_for(fx, agenda_answered, &at, 5000));
+    assert_int_equal(fx->seen[at].type, KIOSK_SYNC_EV_AGENDA);
+    proto_msg_t got;
+    assert_int_equal(kiosk_outbox_agenda_get(fx->ui, &got, &fetched), 0);
+    assert_int_equal(got.type, PROTO_MSG_AGENDA);
+    assert_string_equal(got.u.agenda.week, "2026-W48");
+    assert_int_equal(got.u.agenda.roster, 5);
+    assert_int_equal(got.u.agenda.n_steps, 1);
+    assert_int_equal(got.u.agenda.steps[0].value_x100, 5500);
+    assert_true(fetched >= before);
+    proto_msg_clear(&got);
+    srv_lock(fx->srv);
+    assert_int_equal(fx->srv->agenda_reqs, 2);
+    assert_int_equal(fx->srv->hellos, 1); /* one session throughout */
+    srv_unlock(fx->srv);
+    kiosk_sync_destroy(&fx->sync);
+    srv_stop(&fx->srv);
+    proto_msg_clear(ag);
+    free(ag);
+}
+
 static void test_config_errors(void **state)
 {
     fx_t *fx = *state;
@@ -1027,6 +1193,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_backlog_exactly_once, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_backlog_exactly_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_failure_loses_nothing,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_request_is_resent, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_session_lost_says_hello_again,
@@ -1042,6 +1212,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_reset_renumbers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catalogue_and_feed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_agenda_old_and_new_server, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
     };

@@ -254,6 +254,40 @@ __attribute__((unused)) static const row_t rows[] = {
      "\"rank\": 0}]}]",
      NULL, PROTO_ERANGE, "FEED.standings[0].rank"},
 
+    {"agenda decision group 0",
+     "[13, {\"site\": \"futian\", \"week\": \"2026-W48\", "
+     "\"generated_ms\": 1, \"decisions\": [{\"id\": \"k:1\", "
+     "\"title\": \"t\", \"status\": \"new\", \"group\": 0, "
+     "\"rank\": 1}]}]",
+     NULL, PROTO_ERANGE, "AGENDA.decisions[0].group"},
+    {"agenda without site",
+     "[13, {\"week\": \"2026-W48\", \"generated_ms\": 1}]", NULL,
+     PROTO_EMISSING, "AGENDA.site"},
+    {"agenda step without step_id",
+     "[13, {\"site\": \"futian\", \"week\": \"2026-W48\", "
+     "\"generated_ms\": 1, \"steps\": [{\"value_x100\": 100}]}]",
+     NULL, PROTO_EMISSING, "AGENDA.steps[0].step_id"},
+    {"agenda quality over 5",
+     "[13, {\"site\": \"futian\", \"week\": \"2026-W48\", "
+     "\"generated_ms\": 1, \"steps\": [{\"step_id\": \"s\", "
+     "\"quality_x100\": 501}]}]",
+     NULL, PROTO_ERANGE, "AGENDA.steps[0].quality_x100"},
+    {"agenda negative value",
+     "[13, {\"site\": \"futian\", \"week\": \"2026-W48\", "
+     "\"generated_ms\": 1, \"people\": [{\"staff_id\": \"s\", "
+     "\"value_x100\": -1}]}]",
+     NULL, PROTO_ERANGE, "AGENDA.people[0].value_x100"},
+    {"agenda request week wrong type", "[12, {\"week\": 48}]", NULL,
+     PROTO_ETYPE, "AGENDA_REQ.week"},
+    {"agenda request accepted", "[12, {}]", NULL, 0, ""},
+    {"agenda exception name too long",
+     "[13, {\"site\": \"futian\", \"week\": \"2026-W48\", "
+     "\"generated_ms\": 1, \"exceptions\": [{\"kind\": \"no_checkins\", "
+     "\"subject\": \"person\", \"id\": \"s\", \"name\": "
+     "\"0123456789012345678901234567890123456789012345678901234567890123"
+     "456789012345678901234567890123456\"}]}]",
+     NULL, PROTO_ERANGE, "AGENDA.exceptions[0].name"},
+
     /* text */
     {"invalid UTF-8", PUSH(CHECKIN(MEAS ", \"note\": \"ok \\xff\"")), NULL,
      PROTO_EUTF8, "PUSH.events[0].note"},

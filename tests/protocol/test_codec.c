@@ -190,7 +190,9 @@ static int break_field(proto_msg_t *msg, void *base, const schema_field_t *f,
         break;
     }
     case SCHEMA_STR: {
-        char keep[PROTO_ID_MAX + 1];
+        /* the longest fixed string of the schema: an AGENDA name */
+        char keep[PROTO_NAME_MAX + 1];
+        assert_true(f->umax < sizeof keep);
         memcpy(keep, p, f->umax + 1);
         memset(p, 'x', f->umax + 1); /* no terminator inside the array */
         expect_einval(msg, what);
@@ -371,8 +373,8 @@ static void test_encoder_refuses_what_decoder_refuses(void **state)
             proto_msg_clear(&msg);
         }
     }
-    proto_msg_t bad = {.type = 12};
-    expect_einval(&bad, "message type 12");
+    proto_msg_t bad = {.type = 14};
+    expect_einval(&bad, "message type 14");
     expect_einval(NULL, "NULL message");
     /* the table is large: make sure the walk did not silently skip it */
     assert_true(cases > 150);
@@ -420,6 +422,94 @@ static void test_encoder_refuses_oversize_frame(void **state)
     assert_true(len > PROTO_MAX_FRAME / 2 && len <= PROTO_MAX_FRAME);
     proto_free(out);
     free(body);
+    proto_msg_clear(&msg);
+}
+
+/* docs/PROTOCOL.md promises that an AGENDA with every list full and every
+ * string at its bound still fits the kiosk frame, with room to spare. */
+static void test_agenda_at_every_bound_fits(void **state)
+{
+    (void)state;
+    enum { N = PROTO_MAX_AGENDA_ROWS };
+    proto_msg_t msg = {.type = PROTO_MSG_AGENDA};
+    typeof(msg.u.agenda) *a = &msg.u.agenda;
+    char title[PROTO_TITLE_MAX + 1];
+    memset(title, 't', PROTO_TITLE_MAX);
+    title[PROTO_TITLE_MAX] = '\0';
+    memset(a->site, 's', PROTO_ID_MAX);
+    memset(a->week, 'w', PROTO_SHORT_MAX);
+    a->generated_ms = INT64_MAX;
+    a->n_steps = a->n_people = a->n_teams = a->n_exceptions = a->n_decisions =
+        N;
+    a->steps = proto_malloc(N * sizeof *a->steps);
+    a->people = proto_malloc(N * sizeof *a->people);
+    a->teams = proto_malloc(N * sizeof *a->teams);
+    a->exceptions = proto_malloc(N * sizeof *a->exceptions);
+    a->decisions = proto_malloc(N * sizeof *a->decisions);
+    assert_non_null(a->steps && a->people && a->teams && a->exceptions &&
+                    a->decisions);
+    memset(a->steps, 0, N * sizeof *a->steps);
+    memset(a->people, 0, N * sizeof *a->people);
+    memset(a->teams, 0, N * sizeof *a->teams);
+    memset(a->exceptions, 0, N * sizeof *a->exceptions);
+    memset(a->decisions, 0, N * sizeof *a->decisions);
+    for (int i = 0; i < N; i++) {
+        proto_agenda_step_t *st = &a->steps[i];
+        memset(st->process_id, 'p', PROTO_ID_MAX);
+        memset(st->step_id, 's', PROTO_ID_MAX);
+        memset(st->name, 'n', PROTO_NAME_MAX);
+        memset(st->measure, 'm', PROTO_KEY_MAX);
+        memset(st->rag, 'r', PROTO_SHORT_MAX);
+        st->value_x100 = st->target_x100 = st->points_x10 = INT64_MAX;
+        st->pct_x10 = INT32_MAX;
+        st->people = st->checkins = UINT32_MAX;
+        st->quality_x100 = 500;
+        proto_agenda_person_t *p = &a->people[i];
+        memset(p->staff_id, 's', PROTO_ID_MAX);
+        memset(p->team_id, 't', PROTO_ID_MAX);
+        memset(p->name, 'n', PROTO_NAME_MAX);
+        memset(p->rag, 'r', PROTO_SHORT_MAX);
+        p->checkins = UINT32_MAX;
+        p->points_x10 = p->value_x100 = p->target_x100 = INT64_MAX;
+        p->pct_x10 = INT32_MAX;
+        proto_agenda_team_t *t = &a->teams[i];
+        memset(t->team_id, 't', PROTO_ID_MAX);
+        memset(t->name, 'n', PROTO_NAME_MAX);
+        t->members = UINT32_MAX;
+        t->points_x10 = INT64_MAX;
+        proto_agenda_exception_t *e = &a->exceptions[i];
+        memset(e->kind, 'k', PROTO_KEY_MAX);
+        memset(e->subject, 's', PROTO_KEY_MAX);
+        memset(e->id, 'i', PROTO_ID_MAX);
+        memset(e->name, 'n', PROTO_NAME_MAX);
+        e->now_x100 = e->before_x100 = INT64_MAX;
+        proto_agenda_decision_t *d = &a->decisions[i];
+        memset(d->id, 'i', PROTO_ID_MAX);
+        memset(d->status, 's', PROTO_SHORT_MAX);
+        d->title = proto_strdup(title);
+        assert_non_null(d->title);
+        d->votes = d->group = d->rank = UINT32_MAX;
+    }
+    uint8_t *out;
+    size_t len;
+    assert_int_equal(proto_encode(&msg, &out, &len), 0);
+    /* the bound the docs state: under 200 KiB, a twentieth of the frame */
+    assert_true(len < 200u * 1024);
+    proto_msg_t back;
+    assert_int_equal(proto_decode(out, len, 0, &back, NULL), 0);
+    assert_int_equal(back.u.agenda.n_decisions, N);
+    assert_string_equal(back.u.agenda.decisions[N - 1].title, title);
+    proto_msg_clear(&back);
+    proto_free(out);
+    /* one row more is refused by the encoder */
+    a->n_decisions = N + 1;
+    proto_agenda_decision_t *more =
+        proto_realloc(a->decisions, (N + 1) * sizeof *more);
+    assert_non_null(more);
+    a->decisions = more;
+    more[N] = more[N - 1];
+    more[N].title = proto_strdup(title);
+    expect_einval(&msg, "AGENDA with 61 decisions");
     proto_msg_clear(&msg);
 }
 
@@ -562,15 +652,17 @@ static void test_names_and_texts(void **state)
     assert_string_equal(proto_msg_name(PROTO_MSG_CATALOGUE_REQ),
                         "CATALOGUE_REQ");
     assert_string_equal(proto_msg_name(21), "ADMIN_REP");
-    assert_string_equal(proto_msg_name(12), "?");
+    assert_string_equal(proto_msg_name(12), "AGENDA_REQ");
+    assert_string_equal(proto_msg_name(13), "AGENDA");
+    assert_string_equal(proto_msg_name(14), "?");
     assert_string_equal(proto_event_name(PROTO_EV_RATING), "rating");
     assert_string_equal(proto_event_name(0), "?");
     /* every message and event of the enums is in the schema */
-    for (int id = 1; id <= 11; id++)
+    for (int id = 1; id <= 13; id++)
         assert_non_null(schema_msg(id));
     assert_non_null(schema_msg(20));
     assert_non_null(schema_msg(21));
-    assert_int_equal(schema_n_msgs, 13);
+    assert_int_equal(schema_n_msgs, 15);
     assert_int_equal(schema_n_events, 4);
 }
 
@@ -717,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_encoder_refuses_oversize_frame),
         cmocka_unit_test(test_wire_bytes_pinned),
         cmocka_unit_test(test_decode_accepts_other_forms),
+        cmocka_unit_test(test_agenda_at_every_bound_fits),
         cmocka_unit_test(test_names_and_texts),
         cmocka_unit_test(test_schema_table_is_sane),
         cmocka_unit_test(test_admin_args),

@@ -171,7 +171,7 @@ static void test_merge_moves_votes_once(void **state)
     afx_push(fx, late, 2);
     assert_afx_sql(fx,
                    "SELECT group_concat(staff_id) FROM (SELECT staff_id FROM"
-                   " votes WHERE suggestion_id = 'k1:2' ORDER BY staff_id)",
+                   " votes WHERE suggestion_id = 'k1:2' ORDER BY staff_id) AS x",
                    "s1,s2,s3");
     assert_afx_sql(fx, "SELECT votes FROM suggestions WHERE id = 'k1:2'", "3");
 

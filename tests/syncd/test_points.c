@@ -43,7 +43,7 @@ static void test_cap_is_exact_across_batches(void **state)
     afx_push(fx, b, 4);
     assert_afx_sql(fx,
                    "SELECT group_concat(points, ',') FROM (SELECT points FROM"
-                   " events ORDER BY seq)",
+                   " events ORDER BY seq) AS x",
                    "20.0,20.0,10.0,0.0,20.0,30.0");
     assert_afx_sql(fx,
                    "SELECT points FROM rollup_day WHERE day = '2026-11-24'"
@@ -73,7 +73,7 @@ static void test_quality_multiplier(void **state)
     afx_push(fx, a, 4);
     assert_afx_sql(fx,
                    "SELECT group_concat(points, ',') FROM (SELECT points FROM"
-                   " events ORDER BY seq)",
+                   " events ORDER BY seq) AS x",
                    "20.0,9.0,3.0,6.0");
     afx_verified(fx);
 }
@@ -152,7 +152,7 @@ static void test_standings_follow_local_week(void **state)
     afx_push(fx, monday, 3);
     assert_afx_sql(fx,
                    "SELECT group_concat(day) FROM (SELECT day FROM events"
-                   " WHERE seq > 2 ORDER BY seq)",
+                   " WHERE seq > 2 ORDER BY seq) AS x",
                    "2026-11-30,2026-11-30,2026-11-30");
     assert_int_equal(syncd_store_feed(fx->store, "futian", cursor, 10, &msg),
                      0);
@@ -200,7 +200,7 @@ static void test_suggestion_points(void **state)
     assert_afx_sql(fx,
                    "SELECT group_concat(staff_id || ':' || status || ':' ||"
                    " points, ' ') FROM (SELECT * FROM points_awards ORDER BY"
-                   " created_ms)",
+                   " created_ms) AS x",
                    "s2:accepted:5.0 s2:done:10.0");
     assert_int_equal(syncd_store_feed(fx->store, "futian", 0, 10, &msg), 0);
     assert_int_equal(msg.u.feed.n_standings, 1);

@@ -231,10 +231,13 @@ static void test_store_candidates(void **state)
         afx_suggestion("s1", true, "Call list outdated", NULL, t + 4),
     };
     afx_push(fx, ev, 5);
-    /* the trigger filled the index, title and body */
-    assert_afx_sql(fx, "SELECT count(*) FROM suggestion_text", "5");
-    assert_afx_sql(fx, "SELECT text FROM suggestion_text WHERE id = 'k1:4'",
-                   "客户回访表格太复杂 表格有三页");
+    /* the trigger filled the index, title and body (SQLite's FTS5 index;
+     * PostgreSQL scans the suggestions themselves) */
+    if (!fx->sx.pg) {
+        assert_afx_sql(fx, "SELECT count(*) FROM suggestion_text", "5");
+        assert_afx_sql(fx, "SELECT text FROM suggestion_text WHERE id = 'k1:4'",
+                       "客户回访表格太复杂 表格有三页");
+    }
     char got[256];
     /* an inner trigram: 外呼名单 is in both */
     candidates_text(fx, "futian", "外呼名单太旧", 10, got, sizeof got);

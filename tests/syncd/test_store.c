@@ -21,9 +21,11 @@
 
 #include <cmocka.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "store_fixture.h"
 #include "syncd/store.h"
 
 #define KEY1 "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
@@ -37,6 +39,7 @@
 typedef struct {
     char dir[256];
     char path[300];
+    sfx_t sx; /* the store's URI: path, or a PostgreSQL database */
     syncd_store_t *store;
 } fx_t;
 
@@ -53,10 +56,10 @@ static syncd_store_t *open_store(fx_t *fx)
 {
     syncd_store_options_t opt = {SYNCD_SYNC_FULL, 0};
     char err[512];
-    syncd_store_t *st = syncd_store_open(fx->path, &opt, err, sizeof err);
+    syncd_store_t *st = syncd_store_open(fx->sx.uri, &opt, err, sizeof err);
 
     if (st == NULL)
-        fail_msg("open %s: %s", fx->path, err);
+        fail_msg("open %s: %s", fx->sx.uri, err);
     return st;
 }
 
@@ -70,6 +73,7 @@ static int setup(void **state)
              tmp && tmp[0] ? tmp : "/tmp");
     assert_non_null(mkdtemp(fx->dir));
     snprintf(fx->path, sizeof fx->path, "%s/stepwise.db", fx->dir);
+    sfx_init(&fx->sx, fx->path);
     fx->store = open_store(fx);
     *state = fx;
     return 0;
@@ -81,48 +85,25 @@ static int teardown(void **state)
 
     syncd_store_destroy(&fx->store);
     assert_null(fx->store);
+    sfx_fini(&fx->sx);
     assert_int_equal(nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
     free(fx);
     return 0;
 }
 
-/* ---- A second connection to the file, for looking and tampering */
-
-static sqlite3 *side_open(fx_t *fx)
-{
-    sqlite3 *db = NULL;
-
-    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
-    return db;
-}
+/* ---- A second connection to the store, for looking and tampering
+ *      (store_fixture.h: SQLite or PostgreSQL) */
 
 static void side_exec(fx_t *fx, const char *sql)
 {
-    sqlite3 *db = side_open(fx);
-    char *msg = NULL;
-
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-    sqlite3_free(msg);
-    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    sfx_exec(&fx->sx, sql);
 }
 
 /* The first column of the one row sql returns, as text ("NULL" for NULL).
  * Numbers come back in SQLite's own text form ("15.5", "45.0"). */
 static void side_text(fx_t *fx, const char *sql, char *out, size_t size)
 {
-    sqlite3 *db = side_open(fx);
-    sqlite3_stmt *st = NULL;
-    const unsigned char *t;
-
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    t = sqlite3_column_text(st, 0);
-    snprintf(out, size, "%s", t ? (const char *)t : "NULL");
-    assert_int_equal(sqlite3_finalize(st), SQLITE_OK);
-    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    sfx_text(&fx->sx, sql, out, size);
 }
 
 static int64_t side_int(fx_t *fx, const char *sql)
@@ -135,9 +116,10 @@ static int64_t side_int(fx_t *fx, const char *sql)
 
 #define assert_sql(fx, sql, expected)                                          \
     do {                                                                       \
-        char got_[4096];                                                       \
+        char got_[4096], want_[4096];                                          \
         side_text((fx), (sql), got_, sizeof got_);                             \
-        assert_string_equal(got_, (expected));                                 \
+        sfx_expected(&(fx)->sx, (expected), want_, sizeof want_);              \
+        assert_string_equal(got_, want_);                                      \
     } while (0)
 
 /* ---- Events */
@@ -352,7 +334,7 @@ static void assert_mixed_rollups(fx_t *fx)
     assert_sql(fx,
                "SELECT group_concat(day || '/' || staff_id || '/' || measure"
                " || '=' || total, ' ') FROM (SELECT * FROM rollup_measure"
-               " ORDER BY day, staff_id, measure)",
+               " ORDER BY day, staff_id, measure) AS x",
                "2025-11-25/li/calls=20.0 2025-11-25/li/effective=2.5 "
                "2025-11-25/zhang/calls=45.0 2025-11-25/zhang/effective=6.0 "
                "2025-11-26/zhang/calls=5.0");
@@ -438,12 +420,12 @@ static void test_future_schema_refused(void **state)
 
     syncd_store_destroy(&fx->store);
     side_exec(fx, "UPDATE schema_version SET version = 99");
-    assert_null(syncd_store_open(fx->path, NULL, err, sizeof err));
+    assert_null(syncd_store_open(fx->sx.uri, NULL, err, sizeof err));
     snprintf(expected, sizeof expected,
              "store %s: schema version 99 is newer than this syncd "
              "understands (3); run the syncd that wrote it, or restore a "
              "backup made by this version",
-             fx->path);
+             fx->sx.uri);
     assert_string_equal(err, expected);
     /* refusing it changed nothing */
     assert_sql(fx, "SELECT version FROM schema_version", "99");
@@ -478,10 +460,19 @@ static void test_open_errors_are_readable(void **state)
     assert_string_equal(err, expected);
 
     assert_null(
-        syncd_store_open("postgres://db/stepwise", NULL, err, sizeof err));
-    assert_string_equal(err, "store \"postgres://db/stepwise\": this syncd "
-                             "has no PostgreSQL backend; use an SQLite store "
-                             "(a path or sqlite:PATH)");
+        syncd_store_open("postgres:db/stepwise", NULL, err, sizeof err));
+    assert_string_equal(err, "store \"postgres:db/stepwise\" is not a "
+                             "PostgreSQL URI; write "
+                             "postgresql://USER@HOST:PORT/DATABASE");
+    /* nothing listens on port 1; the password never shows */
+    assert_null(syncd_store_open("postgresql://u:secret@127.0.0.1:1/stepwise",
+                                 NULL, err, sizeof err));
+    assert_non_null(strstr(err, "cannot connect to PostgreSQL store "
+                                "postgresql://u:***@127.0.0.1:1/stepwise: "));
+    assert_non_null(strstr(err, "; check that the server runs and that the "
+                                "URI's host, port, user and database are "
+                                "right"));
+    assert_null(strstr(err, "secret"));
     assert_null(syncd_store_open("sqlite:", NULL, err, sizeof err));
     assert_string_equal(err, "store URI \"sqlite:\" names no file; write "
                              "sqlite:DIR/stepwise.db");
@@ -625,11 +616,12 @@ static void test_ingest_mixed_batch(void **state)
     assert_sql(fx,
                "SELECT id || ' ' || kind || ' ' || status || ' ' || votes ||"
                " ' ' || author_id || ' ' || process_id || ' ' || step_id ||"
-               " ' ' || title || ' ' || (body IS NULL) FROM suggestions",
+               " ' ' || title || ' ' || (CASE WHEN body IS NULL THEN 1 ELSE 0 "
+               "END) FROM suggestions",
                "k1:4 idea new 2 li tm tm-list 名单要提前一天准备 1");
     assert_sql(fx,
                "SELECT group_concat(staff_id, ',') FROM (SELECT staff_id FROM"
-               " votes WHERE suggestion_id = 'k1:4' ORDER BY staff_id)",
+               " votes WHERE suggestion_id = 'k1:4' ORDER BY staff_id) AS x",
                "wang,zhang");
     assert_int_equal(syncd_store_suggestion_exists(fx->store, "k1:4"), 1);
     assert_int_equal(syncd_store_suggestion_exists(fx->store, "k1:5"), 0);
@@ -717,7 +709,7 @@ static void test_ingest_overlap_stores_only_new(void **state)
     assert_sql(fx, "SELECT total FROM rollup_measure", "18.0");
     assert_sql(fx,
                "SELECT group_concat(seq) FROM (SELECT seq FROM events"
-               " ORDER BY seq)",
+               " ORDER BY seq) AS x",
                "1,2,3,4,5,6,7,8,9");
     assert_verified(fx);
 }
@@ -823,16 +815,17 @@ static void test_ingest_failure_rolls_back(void **state)
 /* The same, for every statement family ingest runs: a failure at any
  * write (first insert or later upsert, in any table) leaves nothing, both
  * when the statement alone fails (ABORT) and when SQLite undoes the whole
- * transaction itself (ROLLBACK, as on a full disk). */
+ * transaction itself (ROLLBACK, as on a full disk). A batch sums its
+ * rollups per key before writing them, so the upserts that update an
+ * existing rollup row are exercised by a second batch at the end. */
 static void test_ingest_failure_anywhere_rolls_back(void **state)
 {
     fx_t *fx = *state;
     static const char *const where[] = {
-        "INSERT ON events",         "INSERT ON dead_letters",
-        "INSERT ON rollup_day",     "UPDATE ON rollup_day",
-        "INSERT ON rollup_measure", "UPDATE ON rollup_measure",
-        "INSERT ON suggestions",    "UPDATE ON suggestions",
-        "INSERT ON votes",          "UPDATE ON meta",
+        "INSERT ON events",      "INSERT ON dead_letters",
+        "INSERT ON rollup_day",  "INSERT ON rollup_measure",
+        "INSERT ON suggestions", "UPDATE ON suggestions",
+        "INSERT ON votes",       "UPDATE ON meta",
         "UPDATE ON kiosks",
     };
     static const char *const how[] = {"ABORT", "ROLLBACK"};
@@ -873,6 +866,42 @@ static void test_ingest_failure_anywhere_rolls_back(void **state)
     assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
     assert_int_equal(k.acked_seq, 10);
     assert_mixed_rollups(fx);
+    assert_verified(fx);
+
+    /* a later check-in of the same day, step and staff updates rows */
+    static const char *const update[] = {"UPDATE ON rollup_day",
+                                         "UPDATE ON rollup_measure"};
+    proto_event_t more = ev_checkin("k1", 11, "zhang", "tm-call", 2, "calls=4");
+    syncd_ingest_item_t more_item = accept_item(&more, DAY, 1);
+    for (size_t w = 0; w < 2; w++) {
+        for (size_t h = 0; h < 2; h++) {
+            char sql[256];
+
+            snprintf(sql, sizeof sql,
+                     "CREATE TRIGGER injected BEFORE %s BEGIN"
+                     " SELECT RAISE(%s, 'injected failure'); END",
+                     update[w], how[h]);
+            side_exec(fx, sql);
+            if (syncd_store_ingest(fx->store, "k1", "s1", &more_item, 1, T0,
+                                   &r) != PROTO_ESTORE)
+                fail_msg("a failure at %s (%s) was not reported", update[w],
+                         how[h]);
+            assert_non_null(
+                strstr(syncd_store_errmsg(fx->store), ": injected failure"));
+            assert_counts(fx, 9, 1, 1, 2, 1);
+            assert_mixed_rollups(fx);
+            assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
+            assert_int_equal(k.acked_seq, 10);
+            side_exec(fx, "DROP TRIGGER injected");
+        }
+    }
+    r = ingest_ok(fx, "k1", "s1", &more_item, 1, T0);
+    assert_int_equal(r.acked_seq, 11);
+    assert_sql(fx,
+               "SELECT checkins || ' ' || quality_sum || ' ' || points"
+               " FROM rollup_day WHERE day = '" DAY "'"
+               " AND step_id = 'tm-call' AND staff_id = 'zhang'",
+               "3 6 16.5");
     assert_verified(fx);
 }
 
@@ -1428,8 +1457,211 @@ static void test_ingest_ten_thousand(void **state)
     assert_verified(fx);
 }
 
+/* ---- PostgreSQL only: what the SQLite tests above check with SQLite's
+ *      own triggers and files, and what only several processes sharing
+ *      one database can do. */
+
+/* A failure at any write of a batch (a trigger raising an error, as a full
+ * disk or a lost connection would) leaves nothing of it; the retry then
+ * stores it whole. */
+static void test_pg_failure_anywhere_rolls_back(void **state)
+{
+    fx_t *fx = *state;
+    static const char *const where[] = {
+        "INSERT ON events",      "INSERT ON dead_letters",
+        "INSERT ON rollup_day",  "INSERT ON rollup_measure",
+        "INSERT ON suggestions", "UPDATE ON suggestions",
+        "INSERT ON votes",       "UPDATE ON meta",
+        "UPDATE ON kiosks",      "INSERT ON site_points",
+    };
+    mixed_t m;
+    syncd_ingest_result_t r;
+    syncd_kiosk_t k;
+
+    enrol(fx, "k1", "s1", KEY1);
+    mixed_batch(&m);
+    side_exec(fx, "CREATE FUNCTION injected() RETURNS trigger"
+                  " LANGUAGE plpgsql AS $$ BEGIN"
+                  " RAISE EXCEPTION 'injected failure'; END $$");
+    for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+        char sql[256];
+
+        snprintf(sql, sizeof sql,
+                 "CREATE TRIGGER injected BEFORE %s FOR EACH ROW"
+                 " EXECUTE FUNCTION injected()",
+                 where[w]);
+        side_exec(fx, sql);
+        if (syncd_store_ingest(fx->store, "k1", "s1", m.items, MIXED_N, T0,
+                               &r) != PROTO_ESTORE)
+            fail_msg("a failure at %s was not reported", where[w]);
+        assert_non_null(
+            strstr(syncd_store_errmsg(fx->store), ": injected failure"));
+        assert_counts(fx, 0, 0, 0, 0, 1);
+        assert_sql(fx,
+                   "SELECT (SELECT COUNT(*) FROM rollup_day)::text ||"
+                   " (SELECT COUNT(*) FROM rollup_measure) ||"
+                   " (SELECT COUNT(*) FROM site_points) ||"
+                   " (SELECT value FROM meta) ||"
+                   " (SELECT acked_seq || '' || events || rejected ||"
+                   " last_sync_ms FROM kiosks)",
+                   "00000000");
+        snprintf(sql, sizeof sql, "DROP TRIGGER injected ON %s",
+                 strstr(where[w], " ON ") + 4);
+        side_exec(fx, sql);
+    }
+    r = ingest_ok(fx, "k1", "s1", m.items, MIXED_N, T0);
+    assert_int_equal(r.accepted, 9);
+    assert_int_equal(r.rejected, 1);
+    assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
+    assert_int_equal(k.acked_seq, 10);
+    assert_mixed_rollups(fx);
+    assert_verified(fx);
+}
+
+/* Two syncd instances (two stores on one database) serving the same two
+ * kiosks at once, each receiving every batch (a kiosk that failed over and
+ * resent): every event is stored once, the points cap of a staff member
+ * checking in on both kiosks holds exactly, and the rollups agree. */
+#define PAR_KIOSKS 2
+#define PAR_EVENTS 120
+#define PAR_BATCH 20
+#define PAR_CAP 30.0
+
+typedef struct {
+    syncd_store_t *store;
+    syncd_ingest_item_t *items[PAR_KIOSKS];
+    uint64_t accepted, duplicates;
+    int failed;
+    char err[512];
+} par_t;
+
+static void *par_run(void *arg)
+{
+    static const char *const kiosks[PAR_KIOSKS] = {"k1", "k2"};
+    par_t *p = arg;
+
+    for (int b = 0; b < PAR_EVENTS / PAR_BATCH && !p->failed; b++)
+        for (int k = 0; k < PAR_KIOSKS && !p->failed; k++) {
+            syncd_ingest_result_t r;
+            int rc;
+
+            /* kiosk row, rollup rows in key order, then the change
+             * counter: no two batches wait for each other in a cycle, so
+             * none fails (no retry here) */
+            rc = syncd_store_ingest(p->store, kiosks[k], "s1",
+                                    p->items[k] + b * PAR_BATCH, PAR_BATCH, T0,
+                                    &r);
+            if (rc != 0) {
+                p->failed = rc;
+                snprintf(p->err, sizeof p->err, "%s",
+                         syncd_store_errmsg(p->store));
+                break;
+            }
+            p->accepted += r.accepted;
+            p->duplicates += r.duplicates;
+        }
+    return NULL;
+}
+
+static void test_pg_two_instances_same_kiosks(void **state)
+{
+    fx_t *fx = *state;
+    proto_event_t *ev = calloc(PAR_KIOSKS * PAR_EVENTS, sizeof *ev);
+    syncd_ingest_item_t *it = calloc(PAR_KIOSKS * PAR_EVENTS, sizeof *it);
+    par_t par[2];
+    pthread_t th[2];
+    char expected[64];
+
+    assert_non_null(ev);
+    assert_non_null(it);
+    enrol(fx, "k1", "s1", KEY1);
+    enrol(fx, "k2", "s1", KEY2);
+    for (int k = 0; k < PAR_KIOSKS; k++)
+        for (int i = 0; i < PAR_EVENTS; i++) {
+            int j = k * PAR_EVENTS + i;
+
+            ev[j] = ev_checkin(k ? "k2" : "k1", (uint64_t)i + 1, "zhang",
+                               "tm-call", 0, "calls=1");
+            it[j] = accept_item(&ev[j], DAY, 1);
+            it[j].points_cap = PAR_CAP;
+        }
+    for (int t = 0; t < 2; t++) {
+        memset(&par[t], 0, sizeof par[t]);
+        par[t].store = t ? open_store(fx) : fx->store;
+        for (int k = 0; k < PAR_KIOSKS; k++)
+            par[t].items[k] = it + k * PAR_EVENTS;
+    }
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, par_run, &par[t]), 0);
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+    for (int t = 0; t < 2; t++)
+        if (par[t].failed)
+            fail_msg("instance %d: %d %s", t, par[t].failed, par[t].err);
+    syncd_store_destroy(&par[1].store);
+
+    assert_int_equal(par[0].accepted + par[1].accepted,
+                     PAR_KIOSKS * PAR_EVENTS);
+    assert_int_equal(par[0].duplicates + par[1].duplicates,
+                     PAR_KIOSKS * PAR_EVENTS);
+    assert_counts(fx, PAR_KIOSKS * PAR_EVENTS, 0, 0, 0, PAR_KIOSKS);
+    snprintf(expected, sizeof expected, "%d %d", PAR_KIOSKS * PAR_EVENTS,
+             (int)PAR_CAP);
+    assert_sql(fx, "SELECT checkins || ' ' || points FROM rollup_day",
+               expected);
+    assert_sql(fx, "SELECT SUM(points) FROM events", "30");
+    assert_verified(fx);
+    free(ev);
+    free(it);
+}
+
+/* What syncd's start line and every store message show of a URI. */
+static void test_uri_redact(void **state)
+{
+    static const char *const cases[][2] = {
+        {"postgresql://stepwise:s3cret@db.branch:5432/stepwise",
+         "postgresql://stepwise:***@db.branch:5432/stepwise"},
+        {"postgresql://stepwise@db/stepwise?password=s3cret&sslmode=require",
+         "postgresql://stepwise@db/stepwise?password=***&sslmode=require"},
+        {"postgres://u:p@h/d?password=x", "postgres://u:***@h/d?password=***"},
+        {"postgresql://stepwise@db/stepwise", "postgresql://stepwise@db/stepwise"},
+        {"postgresql://db/a:b@c", "postgresql://db/a:b@c"},
+        {"/var/lib/stepwise/stepwise.db", "/var/lib/stepwise/stepwise.db"},
+    };
+    char out[256], tiny[8];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        syncd_store_uri_redact(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
+    syncd_store_uri_redact("postgresql://u:secret@h/d", tiny, sizeof tiny);
+    assert_null(strstr(tiny, "sec"));
+}
+
 int main(void)
 {
+    const struct CMUnitTest pg_tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_future_schema_refused),
+        T(test_kiosk_enrol_revoke_get_list),
+        T(test_ingest_mixed_batch),
+        T(test_ingest_same_batch_twice_changes_nothing),
+        T(test_ingest_overlap_stores_only_new),
+        T(test_ingest_refuses_unknown_and_revoked_kiosks),
+        T(test_ingest_refuses_out_of_order_batch),
+        T(test_pg_failure_anywhere_rolls_back),
+        T(test_votes_once_per_staff_and_withdraw),
+        T(test_feed_pages_by_site),
+        T(test_feed_caps_at_protocol_limit),
+        T(test_export_csv_exact),
+        T(test_export_json_exact),
+        T(test_verify_finds_corruption),
+        T(test_catalogue_versions),
+        T(test_ingest_ten_thousand),
+        T(test_pg_two_instances_same_kiosks),
+#undef T
+    };
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_open_reopen_keeps_data),
@@ -1453,7 +1685,13 @@ int main(void)
         T(test_catalogue_versions),
         T(test_ingest_ten_thousand),
 #undef T
+        cmocka_unit_test(test_uri_redact),
     };
 
+    /* SQLite-only tests check the file (journal mode, a file that is not
+     * a database) and SQLite's own triggers; their PostgreSQL
+     * counterparts are the test_pg_ ones. */
+    if (sfx_postgres_wanted())
+        return cmocka_run_group_tests(pg_tests, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

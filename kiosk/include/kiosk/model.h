@@ -175,6 +175,11 @@ typedef enum {
                              catalogue and clears the input's pointer */
     KIOSK_IN_FEED,        /* cached suggestions and standings (copied) */
     KIOSK_IN_HISTORY,     /* one event kept in the outbox (copied) */
+    KIOSK_IN_AGENDA,      /* meeting agenda from syncd: agenda (an AGENDA
+                             message, copied) fetched at fetched_ms; or
+                             agenda NULL: the request failed with code
+                             (a PROTO_E* value; PROTO_EUNKNOWNMSG = the
+                             server has no agenda) and text says why */
 } kiosk_input_kind_t;
 
 typedef enum {
@@ -207,6 +212,9 @@ typedef struct {
     size_t n_suggestions;
     const proto_standing_t *standings;
     size_t n_standings;
+    const proto_msg_t *agenda; /* AGENDA */
+    int64_t fetched_ms;        /* AGENDA: kiosk wall clock */
+    int code;                  /* AGENDA: error when agenda is NULL */
 } kiosk_input_t;
 
 /* ---- Effects: what the model asks the shell to do. */
@@ -214,6 +222,8 @@ typedef enum {
     KIOSK_FX_SAVE = 1, /* append event to the outbox durably, then answer
                           KIOSK_IN_SAVED or KIOSK_IN_SAVE_FAILED */
     KIOSK_FX_SYNC_NOW, /* new events wait: ask the sync thread to push */
+    KIOSK_FX_AGENDA,   /* meeting mode opened or refreshed: fetch the
+                          agenda, answer KIOSK_IN_AGENDA */
 } kiosk_effect_kind_t;
 
 typedef struct {
@@ -343,6 +353,12 @@ uint64_t kiosk_widgets_hash(const kiosk_widget_t *w, size_t n);
 bool kiosk_redraw_needed(const kiosk_redraw_t *r, uint64_t hash, int w, int h);
 /* Records the frame just drawn and presented. */
 void kiosk_redraw_done(kiosk_redraw_t *r, uint64_t hash, int w, int h);
+/* When, in the model's clock (ms), a tick can next change what it shows
+ * without any input: the clock's next minute, the idle timeout, the end
+ * of the thanks screen, a PIN lockout's next second; always after the
+ * last update's time. The window loop sleeps until then (or until input
+ * or a sync report wakes it). */
+int64_t kiosk_model_next_wake(const kiosk_model_t *m);
 
 #ifdef __cplusplus
 }

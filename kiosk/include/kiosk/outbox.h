@@ -209,6 +209,17 @@ void kiosk_outbox_suggestions_free(proto_suggestion_t **list, size_t n);
 int kiosk_outbox_standings(kiosk_outbox_t *self, const char *week,
                            proto_standing_t **out, size_t *n);
 
+/* ---- Agenda cache (meeting mode): the last AGENDA message received,
+ * with the kiosk's wall clock when it arrived. */
+
+/* Replaces the cached agenda. 0 or negative. */
+int kiosk_outbox_agenda_put(kiosk_outbox_t *self, const proto_msg_t *agenda,
+                            int64_t fetched_ms);
+/* The cached agenda into *agenda (caller clears with proto_msg_clear) and
+ * *fetched_ms. PROTO_ENOTFOUND when none was ever fetched. */
+int kiosk_outbox_agenda_get(kiosk_outbox_t *self, proto_msg_t *agenda,
+                            int64_t *fetched_ms);
+
 #ifdef __cplusplus
 }
 #endif

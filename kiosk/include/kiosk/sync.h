@@ -66,11 +66,16 @@ typedef struct {
     uint32_t reply_timeout_ms;     /* 0 = 3000 */
     uint32_t backoff_min_ms;       /* 0 = 250 */
     uint32_t backoff_max_ms;       /* 0 = 30000 */
-    uint32_t batch_size;           /* 0 = 200; at most PROTO_MAX_BATCH */
+    uint32_t batch_size;           /* 0 = PROTO_MAX_BATCH (500), the most */
     uint32_t feed_page;            /* FEED_REQ max_items; 0 = 200 */
     int64_t retention_ms;          /* acked events kept; 0 = 14 days */
     kiosk_log_fn log;              /* may be NULL */
     void *log_ctx;
+    /* Called from the sync thread after each event is queued, so that a
+     * UI sleeping until its next timer wakes to poll (the kiosk window
+     * pushes an SDL event). Must be thread-safe and quick; may be NULL. */
+    void (*wake)(void *ctx);
+    void *wake_ctx;
 } kiosk_sync_config_t;
 
 typedef enum {
@@ -110,6 +115,9 @@ typedef enum {
     KIOSK_SYNC_EV_FEED,          /* suggestions/standings cached: .count */
     KIOSK_SYNC_EV_REJECTED,      /* the server rejected .count events */
     KIOSK_SYNC_EV_ERROR,         /* a local problem (outbox): .message */
+    KIOSK_SYNC_EV_AGENDA,        /* an AGENDA is cached in the outbox */
+    KIOSK_SYNC_EV_AGENDA_FAILED, /* the agenda request was refused:
+                                    .count = -error code, .message */
 } kiosk_sync_event_type_t;
 
 typedef struct {
@@ -128,6 +136,13 @@ kiosk_sync_t *kiosk_sync_new(const kiosk_sync_config_t *cfg, char *err,
  * everything and clears *self_p. Accepts NULL. Events still queued are
  * dropped. */
 void kiosk_sync_destroy(kiosk_sync_t **self_p);
+
+/* Meeting mode: fetch the agenda of week ("" or NULL = the current one)
+ * once the session has nothing more urgent in flight; answered by
+ * KIOSK_SYNC_EV_AGENDA (cached in the outbox: kiosk_outbox_agenda_get) or
+ * KIOSK_SYNC_EV_AGENDA_FAILED. While offline the request waits for the
+ * next session. */
+void kiosk_sync_request_agenda(kiosk_sync_t *self, const char *week);
 
 /* New events are waiting: push now rather than at the next heartbeat. */
 void kiosk_sync_kick(kiosk_sync_t *self);

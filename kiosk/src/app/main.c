@@ -58,6 +58,21 @@ static int parse_size(const char *s, int *w, int *h)
                : -1;
 }
 
+/* How long the window loop may sleep: until the model's next timer (one
+ * ms past it, so the tick finds it due), at most a minute. While the
+ * pinyin engine deploys on its own thread, whose end nothing signals,
+ * the keyboard's "preparing" line is checked every 250 ms. */
+static int wait_ms(kiosk_shell_t *shell)
+{
+    int64_t wait =
+        kiosk_model_next_wake(kiosk_shell_model(shell)) - kiosk_now_ms() + 1;
+    const kiosk_ime_t *ime = kiosk_ime_rime_hook(kiosk_shell_ime(shell));
+    if (ime && ime->state && ime->state(ime->ctx) == KIOSK_IME_PREPARING &&
+        wait > 250)
+        wait = 250;
+    return wait < 1 ? 1 : wait > 60000 ? 60000 : (int)wait;
+}
+
 static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
                       int h, bool fullscreen)
 {
@@ -99,11 +114,13 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
     bool quit = false, draw_failed = false;
     while (!quit) {
         SDL_Event e;
-        /* wake for input, or at least every 250 ms for the clock (minute
-         * resolution), the sync queue and the idle timeout; a frame is
-         * drawn only when the widget tree, the window size or the
-         * window's picture changed (kiosk_redraw_needed) */
-        if (SDL_WaitEventTimeout(&e, 250)) {
+        /* sleep until input, a sync report (the sync thread pushes an
+         * event) or the model's next timer: the clock's minute, the idle
+         * timeout, the thanks screen, a PIN countdown, each on time
+         * rather than up to 250 ms late; a frame is drawn only when the
+         * widget tree, the window size or the window's picture changed
+         * (kiosk_redraw_needed) */
+        if (SDL_WaitEventTimeout(&e, wait_ms(shell))) {
             do {
                 char buf[64];
                 if (e.type == SDL_QUIT) {

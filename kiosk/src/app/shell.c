@@ -55,6 +55,7 @@ struct kiosk_shell {
     char missing[256];
     kiosk_ime_rime_t *ime; /* pinyin; started now or at first use */
     kiosk_simindex_t *sim; /* similar suggestions over the feed */
+    bool agenda_waiting;   /* meeting mode asked the sync thread */
 };
 
 int64_t kiosk_now_ms(void)
@@ -171,6 +172,52 @@ static void push_figures(kiosk_shell_t *self, int64_t now)
     kiosk_input_t in = {.kind = KIOSK_IN_SYNC_STATUS};
     figures(self, &in.sync);
     kiosk_model_update(self->model, &in, now);
+}
+
+/* The agenda the sync thread cached (or the one from an earlier run, at
+ * start) to the model. */
+static void push_agenda(kiosk_shell_t *self, int64_t now)
+{
+    proto_msg_t agenda;
+    int64_t fetched = 0;
+    if (!self->outbox)
+        return;
+    int rc = kiosk_outbox_agenda_get(self->outbox, &agenda, &fetched);
+    if (rc == PROTO_ENOTFOUND)
+        return;
+    if (rc != 0) {
+        fprintf(stderr, "kiosk: %s\n", kiosk_outbox_errmsg(self->outbox));
+        return;
+    }
+    kiosk_input_t in = {
+        .kind = KIOSK_IN_AGENDA, .agenda = &agenda, .fetched_ms = fetched};
+    kiosk_model_update(self->model, &in, now);
+    proto_msg_clear(&agenda);
+}
+
+static void agenda_failed(kiosk_shell_t *self, int code, const char *why,
+                          int64_t now)
+{
+    kiosk_input_t in = {.kind = KIOSK_IN_AGENDA, .code = code, .text = why};
+    kiosk_model_update(self->model, &in, now);
+}
+
+/* One agenda report of the sync thread; true if ev was one. */
+static bool on_agenda_event(kiosk_shell_t *self, const kiosk_sync_event_t *ev,
+                            int64_t now)
+{
+    if (ev->type == KIOSK_SYNC_EV_AGENDA) {
+        self->agenda_waiting = false;
+        push_agenda(self, now);
+        return true;
+    }
+    if (ev->type == KIOSK_SYNC_EV_AGENDA_FAILED) {
+        self->agenda_waiting = false;
+        fprintf(stderr, "kiosk: sync: %s\n", ev->message);
+        agenda_failed(self, -(int)ev->count, ev->message, now);
+        return true;
+    }
+    return false;
 }
 
 static void push_feed(kiosk_shell_t *self, int64_t now)
@@ -316,6 +363,17 @@ static void run_effects(kiosk_shell_t *self, int64_t now)
             } else if (fx[i].kind == KIOSK_FX_SYNC_NOW) {
                 if (self->sync)
                     kiosk_sync_kick(self->sync);
+            } else if (fx[i].kind == KIOSK_FX_AGENDA) {
+                if (self->sync) {
+                    kiosk_sync_request_agenda(self->sync, "");
+                    self->agenda_waiting = true;
+                } else {
+                    /* not enrolled: no server to ask; the screen says
+                     * offline and shows the kiosk's own data */
+                    agenda_failed(self, PROTO_EIO,
+                                  "this kiosk does not sync (not enrolled)",
+                                  now);
+                }
             }
         }
         kiosk_effects_free(&fx, n);
@@ -345,6 +403,19 @@ static int rm_entry(const char *path, const struct stat *sb, int flag,
     (void)flag;
     (void)ftw;
     return remove(path);
+}
+
+/* From the sync thread: a report is queued. The window loop sleeps until
+ * the model's next timer (kiosk_model_next_wake) or an SDL event, so an
+ * event wakes it to poll the queue at once (SDL_PushEvent is
+ * thread-safe). A full SDL queue drops it; the next wake polls anyway. */
+static void wake_window(void *ctx)
+{
+    (void)ctx;
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_USEREVENT;
+    (void)SDL_PushEvent(&e);
 }
 
 kiosk_shell_t *kiosk_shell_new(const kiosk_shell_config_t *cfg, int64_t now,
@@ -476,6 +547,7 @@ kiosk_shell_t *kiosk_shell_new(const kiosk_shell_config_t *cfg, int64_t now,
     proto_catalogue_destroy(&seed);
     load_history(self, now);
     push_feed(self, now);
+    push_agenda(self, now);
 
     /* the sync thread, when enrolled */
     if (!self->missing[0] && self->have_keys && self->outbox) {
@@ -498,6 +570,8 @@ kiosk_shell_t *kiosk_shell_new(const kiosk_shell_config_t *cfg, int64_t now,
         sc.server_public_z85 = server_pub;
         sc.keys = self->keys;
         sc.app_version = STEPWISE_VERSION;
+        if (!cfg->headless)
+            sc.wake = wake_window; /* the window loop sleeps until then */
         self->sync = kiosk_sync_new(&sc, kerr, sizeof kerr);
         if (!self->sync)
             fprintf(stderr, "kiosk: sync not started: %s\n", kerr);
@@ -549,6 +623,8 @@ void kiosk_shell_poll(kiosk_shell_t *self, int64_t now)
     kiosk_sync_event_t ev;
     bool status = false, feed = false, cat = false;
     while (self->sync && kiosk_sync_poll(self->sync, &ev) == 1) {
+        if (on_agenda_event(self, &ev, now))
+            continue;
         switch (ev.type) {
         case KIOSK_SYNC_EV_CATALOGUE:
             cat = true;
@@ -587,6 +663,7 @@ void kiosk_shell_sync_round(kiosk_shell_t *self, int64_t now)
             kiosk_sync_event_t ev;
             bool cat = false, feed = false;
             if (kiosk_sync_wait(self->sync, &ev, 200) == 1) {
+                (void)on_agenda_event(self, &ev, now);
                 cat = ev.type == KIOSK_SYNC_EV_CATALOGUE;
                 feed = ev.type == KIOSK_SYNC_EV_FEED;
                 if (ev.type == KIOSK_SYNC_EV_ERROR ||
@@ -600,12 +677,15 @@ void kiosk_shell_sync_round(kiosk_shell_t *self, int64_t now)
             kiosk_sync_figures_t f;
             figures(self, &f);
             if (f.link == KIOSK_NET_REVOKED ||
-                (f.link == KIOSK_NET_ONLINE && f.waiting == 0))
+                (f.link == KIOSK_NET_ONLINE && f.waiting == 0 &&
+                 !self->agenda_waiting))
                 break;
         }
         /* let a feed that follows the last ack arrive */
         kiosk_sync_event_t ev;
         while (kiosk_sync_wait(self->sync, &ev, 300) == 1) {
+            if (on_agenda_event(self, &ev, now))
+                continue;
             if (ev.type == KIOSK_SYNC_EV_FEED)
                 push_feed(self, now);
             else if (ev.type == KIOSK_SYNC_EV_CATALOGUE)

@@ -30,17 +30,20 @@ typedef struct {
     bool multiline;
     SDL_Color colour;
     SDL_Texture *tex;
-    int tw, th;
+    int tw, th;    /* the text's box: width, lines x line skip */
+    int sh;        /* rows of tex drawn from its top (<= th) */
+    uint64_t used; /* the draw call that last used it */
     kiosk_text_report_t rep;
 } entry_t;
 
 struct kiosk_textcache {
     TTF_Font *font;
-    int font_px;
+    int font_px; /* the size font is set to */
     SDL_Renderer *r;
     entry_t *e;
     size_t n;
     size_t renders;
+    uint64_t draws; /* draw calls so far: the clock of entry_t.used */
 };
 
 int kiosk_find_font(char *path, size_t len, int *index)
@@ -102,6 +105,38 @@ static void flush(kiosk_textcache_t *self)
         free(self->e[i].text);
     }
     self->n = 0;
+}
+
+static int cmp_used(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Full: drops the half of the entries used longest ago. Why not all of
+ * them: a kiosk adds a string a minute (the clock) and more as people
+ * type, and emptying the cache made the next frame render every string
+ * of the screen again, a frame several times slower than the others,
+ * every few hours; what is on screen now is among the newest used. */
+static void evict(kiosk_textcache_t *self)
+{
+    uint64_t used[CACHE_MAX];
+    for (size_t i = 0; i < self->n; i++)
+        used[i] = self->e[i].used;
+    qsort(used, self->n, sizeof used[0], cmp_used);
+    uint64_t keep_from = used[self->n / 2];
+    size_t k = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        entry_t *e = &self->e[i];
+        if (e->used >= keep_from && k < CACHE_MAX / 2) {
+            self->e[k++] = *e;
+            continue;
+        }
+        if (e->tex)
+            SDL_DestroyTexture(e->tex);
+        free(e->text);
+    }
+    self->n = k;
 }
 
 void kiosk_textcache_destroy(kiosk_textcache_t **self_p)
@@ -286,10 +321,23 @@ static int layout(TTF_Font *f, const char *text, int maxw, bool multiline,
     return n;
 }
 
-static SDL_Texture *render(kiosk_textcache_t *self, const line_t *lines, int n,
-                           int w, SDL_Color c, int align, int *tw, int *th)
+/* The font at px. TTF_SetFontSize empties SDL_ttf's glyph cache, so the
+ * size is set only when it changes. (A handle per size, to keep each
+ * size's glyphs cached, was measured: first frames hardly changed, since
+ * shaping and rasterising each new string dominate, and every open face
+ * of Noto Sans CJK costs about 2 MB; docs/PERFORMANCE.md.) */
+static TTF_Font *font_at(kiosk_textcache_t *self, int px)
 {
-    int skip = TTF_FontLineSkip(self->font);
+    if (self->font_px != px && TTF_SetFontSize(self->font, px) == 0)
+        self->font_px = px;
+    return self->font;
+}
+
+static SDL_Texture *render(kiosk_textcache_t *self, TTF_Font *font,
+                           const line_t *lines, int n, int w, SDL_Color c,
+                           int align, int *tw, int *th)
+{
+    int skip = TTF_FontLineSkip(font);
     int h = n * skip;
     if (w <= 0 || h <= 0)
         return NULL;
@@ -306,7 +354,7 @@ static SDL_Texture *render(kiosk_textcache_t *self, const line_t *lines, int n,
             continue;
         memcpy(tmp, lines[i].p, l);
         tmp[l] = '\0';
-        SDL_Surface *s = TTF_RenderUTF8_Blended(self->font, tmp, c);
+        SDL_Surface *s = TTF_RenderUTF8_Blended(font, tmp, c);
         if (!s)
             continue;
         SDL_SetSurfaceBlendMode(s, SDL_BLENDMODE_NONE);
@@ -328,6 +376,44 @@ static SDL_Texture *render(kiosk_textcache_t *self, const line_t *lines, int n,
     return t;
 }
 
+/* One line at px when it fits the box as it is, as most labels and
+ * buttons do: rendering a line measures it too, so the surface SDL_ttf
+ * returns becomes the texture, without laying the text out first (a
+ * second shaping of the string) or copying it into a box of its line
+ * skip. Draws the same pixels as layout + render: the box is the line's
+ * width and one line skip, of which the top min(height, skip) rows hold
+ * the glyphs. Returns false (nothing kept) when the text needs the
+ * general path: several lines, or too wide or tall at px. */
+static bool render_line(kiosk_textcache_t *self, entry_t *e, const char *text,
+                        int px, SDL_Color c, SDL_Rect box)
+{
+    if (strchr(text, '\n'))
+        return false;
+    TTF_Font *font = font_at(self, px);
+    int skip = TTF_FontLineSkip(font);
+    if (skip > box.h + 2 && TTF_FontHeight(font) > box.h)
+        return false;
+    SDL_Surface *s = TTF_RenderUTF8_Blended(font, text, c);
+    if (!s)
+        return false;
+    bool kept = false;
+    if (s->w <= box.w && s->w > 0 && skip > 0) {
+        e->tex = SDL_CreateTextureFromSurface(self->r, s);
+        if (e->tex) {
+            SDL_SetTextureBlendMode(e->tex, SDL_BLENDMODE_BLEND);
+            e->tw = s->w;
+            e->th = skip;
+            e->sh = s->h < skip ? s->h : skip;
+            e->rep.px = px;
+            e->rep.lines = 1;
+            self->renders++;
+            kept = true;
+        }
+    }
+    SDL_FreeSurface(s);
+    return kept;
+}
+
 static entry_t *find(kiosk_textcache_t *self, uint64_t h, const char *text,
                      int px, SDL_Color c, SDL_Rect box, bool ml, int align)
 {
@@ -347,7 +433,7 @@ static entry_t *make(kiosk_textcache_t *self, uint64_t h, const char *text,
 {
     static line_t lines[MAX_LINES];
     if (self->n >= CACHE_MAX)
-        flush(self);
+        evict(self);
     if (!self->e) {
         self->e = calloc(CACHE_MAX, sizeof *self->e);
         if (!self->e)
@@ -365,32 +451,39 @@ static entry_t *make(kiosk_textcache_t *self, uint64_t h, const char *text,
     e->align = align;
     e->colour = c;
     int min_px = px * 6 / 10 > 9 ? px * 6 / 10 : 9;
+    if (!ml && px >= min_px && render_line(self, e, text, px, c, box)) {
+        e->rep.missing = count_missing(self->font, text);
+        self->n++;
+        return e;
+    }
     int use = px, n = 0, w = 0;
     bool fits = false;
+    TTF_Font *font = NULL;
     for (use = px; use >= min_px; use = use > 12 ? use * 92 / 100 : use - 1) {
-        TTF_SetFontSize(self->font, use);
-        n = layout(self->font, text, box.w, ml, lines, &w);
-        if (w <= box.w && n * TTF_FontLineSkip(self->font) <= box.h + 2) {
+        font = font_at(self, use);
+        n = layout(font, text, box.w, ml, lines, &w);
+        if (w <= box.w && n * TTF_FontLineSkip(font) <= box.h + 2) {
             fits = true;
             break;
         }
         /* a single line may still fit by height though its line skip
          * does not: judge by the font height then */
-        if (n == 1 && w <= box.w && TTF_FontHeight(self->font) <= box.h) {
+        if (n == 1 && w <= box.w && TTF_FontHeight(font) <= box.h) {
             fits = true;
             break;
         }
     }
     if (!fits) {
         use = min_px;
-        TTF_SetFontSize(self->font, use);
-        n = layout(self->font, text, box.w, ml, lines, &w);
+        font = font_at(self, use);
+        n = layout(font, text, box.w, ml, lines, &w);
     }
     e->rep.overflow = !fits;
     e->rep.px = use;
     e->rep.lines = n;
     e->rep.missing = count_missing(self->font, text);
-    e->tex = render(self, lines, n, w, c, align, &e->tw, &e->th);
+    e->tex = render(self, font, lines, n, w, c, align, &e->tw, &e->th);
+    e->sh = e->th;
     self->n++;
     return e;
 }
@@ -406,10 +499,12 @@ int kiosk_textcache_draw(kiosk_textcache_t *self, const char *text, int px,
     entry_t *e = find(self, h, text, px, colour, box, multiline, align);
     if (!e && !(e = make(self, h, text, px, colour, box, multiline, align)))
         return -1;
+    e->used = ++self->draws;
     *rep = e->rep;
     if (!e->tex)
         return 0;
-    SDL_Rect dst = {box.x, box.y + (box.h - e->th) / 2, e->tw, e->th};
+    SDL_Rect src = {0, 0, e->tw, e->sh};
+    SDL_Rect dst = {box.x, box.y + (box.h - e->th) / 2, e->tw, e->sh};
     if (align == 0)
         dst.x = box.x + (box.w - e->tw) / 2;
     else if (align > 0)
@@ -419,7 +514,7 @@ int kiosk_textcache_draw(kiosk_textcache_t *self, const char *text, int px,
         if (dst.y < box.y)
             dst.y = box.y;
     }
-    int rc = SDL_RenderCopy(self->r, e->tex, NULL, &dst);
+    int rc = SDL_RenderCopy(self->r, e->tex, &src, &dst);
     if (e->rep.overflow)
         SDL_RenderSetClipRect(self->r, NULL);
     return rc == 0 ? 0 : -1;

@@ -1,12 +1,14 @@
 /*
  * view.c — draws the model's widget tree with the SDL2 renderer.
  *
- * The view reads widgets and draws; it decides nothing. Shapes (rounded
- * rectangles, stars, faces, progress bars, switches, PIN dots) are drawn
- * with SDL_RenderGeometry triangle fans so they look the same on the
- * software renderer of headless runs and on the GPU. Colours are chosen
- * for contrast: dark text on light surfaces, white on the dark header and
- * on filled primary buttons.
+ * The view reads widgets and draws; it decides nothing. Rounded boxes
+ * (panels, tiles, keys, buttons, fields, badges, progress bars) are
+ * filled as horizontal spans of rectangles, and stars, faces and dots as
+ * SDL_RenderGeometry triangle fans, so they look the same on the software
+ * renderer of headless runs and on the GPU; the spans because they are
+ * what the software renderer fills fastest (docs/PERFORMANCE.md).
+ * Colours are chosen for contrast: dark text on light surfaces, white on
+ * the dark header and on filled primary buttons.
  */
 #include "app.h"
 
@@ -113,65 +115,125 @@ static void fill_poly(SDL_Renderer *r, const SDL_FPoint *pts, int n,
     SDL_RenderGeometry(r, NULL, v, n + 1, idx, 3 * n);
 }
 
-/* A convex polygon as horizontal spans, one filled rectangle per run of
- * rows that share a span: a pixel is filled when its centre lies inside,
- * the same rule as the triangle rasteriser's. Why not a triangle fan: the
- * software renderer rasterises triangles pixel by pixel with edge
- * functions, which for the large rounded panels was three quarters of a
- * frame, while a rectangle fill is a run of stores; a rounded box becomes
- * one rectangle for its straight middle and a few dozen short spans for
- * its corners. */
-static void fill_convex(SDL_Renderer *r, const SDL_FPoint *pts, int n,
-                        SDL_Color c)
+typedef struct {
+    float ymin, ymax; /* rows whose centre is in [ymin, ymax) cross it */
+    SDL_FPoint a, b;  /* as in the polygon, so x is computed alike */
+} edge_t;
+
+/* The row spans of a convex polygon, asked for row by row going down:
+ * each row intersects only the edges it crosses (an active list walked
+ * down the polygon), not every edge. */
+typedef struct {
+    edge_t e[64];
+    int ne, next, na, act[64];
+    float ymin, ymax;
+} scan_t;
+
+static void scan_init(scan_t *s, const SDL_FPoint *pts, int n)
 {
-    SDL_Rect spans[256];
-    int ns = 0;
-    float ymin = pts[0].y, ymax = pts[0].y;
-    for (int i = 1; i < n; i++) {
-        if (pts[i].y < ymin)
-            ymin = pts[i].y;
-        if (pts[i].y > ymax)
-            ymax = pts[i].y;
+    s->ne = s->next = s->na = 0;
+    s->ymin = s->ymax = 0;
+    if (n > 64)
+        n = 64;
+    for (int i = 0; i < n; i++) {
+        SDL_FPoint a = pts[i], b = pts[(i + 1) % n];
+        if (a.y == b.y)
+            continue; /* never crossed: a row centre is in [min, max) */
+        edge_t x = {a.y < b.y ? a.y : b.y, a.y < b.y ? b.y : a.y, a, b};
+        int k = s->ne++;
+        while (k > 0 && s->e[k - 1].ymin > x.ymin) {
+            s->e[k] = s->e[k - 1];
+            k--;
+        }
+        s->e[k] = x;
     }
-    SDL_SetRenderDrawColor(r, c.r, c.g, c.b, c.a);
-    for (int y = (int)ceilf(ymin - 0.5f); (float)y + 0.5f < ymax; y++) {
-        float yc = (float)y + 0.5f, xl = 0, xr = 0;
-        bool any = false;
-        for (int i = 0; i < n; i++) {
-            SDL_FPoint a = pts[i], b = pts[(i + 1) % n];
-            if ((a.y <= yc && b.y > yc) || (b.y <= yc && a.y > yc)) {
-                float x = a.x + (yc - a.y) * (b.x - a.x) / (b.y - a.y);
-                if (!any || x < xl)
-                    xl = x;
-                if (!any || x > xr)
-                    xr = x;
-                any = true;
-            }
-        }
-        if (!any)
-            continue;
-        int x0 = (int)ceilf(xl - 0.5f), x1 = (int)ceilf(xr - 0.5f);
-        if (x1 <= x0)
-            continue;
-        if (ns > 0 && spans[ns - 1].x == x0 && spans[ns - 1].w == x1 - x0 &&
-            spans[ns - 1].y + spans[ns - 1].h == y) {
-            spans[ns - 1].h++;
-            continue;
-        }
-        if (ns == (int)(sizeof spans / sizeof spans[0])) {
-            SDL_RenderFillRects(r, spans, ns);
-            ns = 0;
-        }
-        spans[ns++] = (SDL_Rect){x0, y, x1 - x0, 1};
+    for (int i = 0; i < s->ne; i++) {
+        if (i == 0 || s->e[i].ymin < s->ymin)
+            s->ymin = s->e[i].ymin;
+        if (i == 0 || s->e[i].ymax > s->ymax)
+            s->ymax = s->e[i].ymax;
     }
-    if (ns > 0)
-        SDL_RenderFillRects(r, spans, ns);
 }
 
-static void fill_round(SDL_Renderer *r, SDL_FRect b, float rad, SDL_Color c)
+/* The pixels [x0, x1) of the row whose centre is yc (yc only grows from
+ * call to call): a pixel is in when its centre is inside, the rule of the
+ * triangle rasteriser. False when the row has none. */
+static bool scan_row(scan_t *s, float yc, int *x0, int *x1)
 {
-    SDL_FPoint pts[4 * 9];
-    int n = 0;
+    float xl = 0, xr = 0;
+    bool any = false;
+    while (s->next < s->ne && s->e[s->next].ymin <= yc)
+        s->act[s->na++] = s->next++;
+    int keep = 0;
+    for (int j = 0; j < s->na; j++)
+        if (s->e[s->act[j]].ymax > yc)
+            s->act[keep++] = s->act[j];
+    s->na = keep;
+    for (int j = 0; j < s->na; j++) {
+        SDL_FPoint a = s->e[s->act[j]].a, b = s->e[s->act[j]].b;
+        float x = a.x + (yc - a.y) * (b.x - a.x) / (b.y - a.y);
+        if (!any || x < xl)
+            xl = x;
+        if (!any || x > xr)
+            xr = x;
+        any = true;
+    }
+    if (!any)
+        return false;
+    *x0 = (int)ceilf(xl - 0.5f);
+    *x1 = (int)ceilf(xr - 0.5f);
+    return *x1 > *x0;
+}
+
+/* Rectangles of one colour, a span joined to the one right above it when
+ * they are alike, filled together. */
+typedef struct {
+    SDL_Renderer *r;
+    SDL_Color c;
+    SDL_Rect q[128];
+    int n;
+} rects_t;
+
+static void rects_flush(rects_t *q)
+{
+    if (q->n == 0)
+        return;
+    SDL_SetRenderDrawColor(q->r, q->c.r, q->c.g, q->c.b, q->c.a);
+    SDL_RenderFillRects(q->r, q->q, q->n);
+    q->n = 0;
+}
+
+/* Pixels [x0, x1) of rows first..first+rows-1. */
+static void rects_add(rects_t *q, int x0, int x1, int first, int rows)
+{
+    if (x1 <= x0)
+        return;
+    SDL_Rect *l = q->n > 0 ? &q->q[q->n - 1] : NULL;
+    if (l && l->x == x0 && l->w == x1 - x0 && l->y + l->h == first) {
+        l->h += rows;
+        return;
+    }
+    if (q->n == (int)(sizeof q->q / sizeof q->q[0]))
+        rects_flush(q);
+    q->q[q->n++] = (SDL_Rect){x0, first, x1 - x0, rows};
+}
+
+/* The outline of a rounded box: 9 points per corner. rad is clamped to
+ * half the shorter side. */
+static void round_pts(SDL_FRect b, float rad, SDL_FPoint pts[36])
+{
+    /* cos and sin of the 36 angles, computed once: the same doubles as
+     * computing them per box, so the same points */
+    static double cs[36][2];
+    static bool have_cs = false;
+    if (!have_cs) {
+        for (int i = 0; i < 36; i++) {
+            double a = ((i / 9) * 90 + (i % 9) * 90.0 / 8) * PI / 180;
+            cs[i][0] = cos(a);
+            cs[i][1] = sin(a);
+        }
+        have_cs = true;
+    }
     if (rad * 2 > b.w)
         rad = b.w / 2;
     if (rad * 2 > b.h)
@@ -180,29 +242,107 @@ static void fill_round(SDL_Renderer *r, SDL_FRect b, float rad, SDL_Color c)
                          b.x + b.w - rad};
     const float cy[4] = {b.y + rad, b.y + rad, b.y + b.h - rad,
                          b.y + b.h - rad};
-    for (int q = 0; q < 4; q++)
-        for (int k = 0; k <= 8; k++) {
-            double a = (q * 90 + k * 90.0 / 8) * PI / 180;
-            pts[n].x = cx[q] + (float)(cos(a) * rad);
-            pts[n].y = cy[q] - (float)(sin(a) * rad);
-            n++;
-        }
-    fill_convex(r, pts, n, c);
+    for (int i = 0; i < 36; i++) {
+        pts[i].x = cx[i / 9] + (float)(cs[i][0] * rad);
+        pts[i].y = cy[i / 9] - (float)(cs[i][1] * rad);
+    }
 }
 
+/* A rounded box (border width bw, 0 = none) filled as horizontal spans,
+ * one rectangle per run of rows that share a span.
+ *
+ * Why spans and not a triangle fan: the software renderer rasterises
+ * triangles pixel by pixel with edge functions, which for the large
+ * rounded panels was three quarters of a frame, while a rectangle fill
+ * is a run of stores. Why the border is drawn as a ring, not as a full
+ * box with the inside drawn over it: each pixel of the inside was written
+ * twice, on the keys, tiles and cards that fill most of a screen. Rows in
+ * the straight middle of both outlines (strictly between their corner
+ * centres) share one span each, so they are given as one rectangle at
+ * once. The pixels are those of filling the outer box and then the inner
+ * one, each pixel centre inside its outline (docs/PERFORMANCE.md). */
 static void round_box(SDL_Renderer *r, SDL_Rect w, float rad, SDL_Color fill,
                       SDL_Color border, float bw)
 {
-    SDL_FRect b = {(float)w.x, (float)w.y, (float)w.w, (float)w.h};
+    SDL_FRect ob = {(float)w.x, (float)w.y, (float)w.w, (float)w.h};
+    SDL_FRect ib = ob;
+    float irad = rad;
     if (bw > 0) {
-        fill_round(r, b, rad, border);
-        b.x += bw;
-        b.y += bw;
-        b.w -= 2 * bw;
-        b.h -= 2 * bw;
-        rad = rad > bw ? rad - bw : 0;
+        ib.x += bw;
+        ib.y += bw;
+        ib.w -= 2 * bw;
+        ib.h -= 2 * bw;
+        irad = rad > bw ? rad - bw : 0;
     }
-    fill_round(r, b, rad, fill);
+    SDL_FPoint op[36], ip[36];
+    scan_t so, si;
+    float orad = rad;
+    if (orad * 2 > ob.w)
+        orad = ob.w / 2;
+    if (orad * 2 > ob.h)
+        orad = ob.h / 2;
+    float crad = irad;
+    if (crad * 2 > ib.w)
+        crad = ib.w / 2;
+    if (crad * 2 > ib.h)
+        crad = ib.h / 2;
+    round_pts(ib, irad, ip);
+    scan_init(&si, ip, 36);
+    if (bw > 0) {
+        round_pts(ob, rad, op);
+        scan_init(&so, op, 36);
+    } else {
+        so.ne = 0; /* no border: nothing outside the box itself */
+        so.ymin = si.ymin;
+        so.ymax = si.ymax;
+    }
+    /* the straight middle of both outlines */
+    float lo = ib.y + crad, hi = ib.y + ib.h - crad;
+    if (bw > 0) {
+        if (ob.y + orad > lo)
+            lo = ob.y + orad;
+        if (ob.y + ob.h - orad < hi)
+            hi = ob.y + ob.h - orad;
+    }
+    rects_t left = {.r = r, .c = border}, mid = {.r = r, .c = fill},
+            right = {.r = r, .c = border};
+    float ymin = so.ymin < si.ymin ? so.ymin : si.ymin;
+    float ymax = so.ymax > si.ymax ? so.ymax : si.ymax;
+    bool band_done = false;
+    for (int y = (int)ceilf(ymin - 0.5f); (float)y + 0.5f < ymax; y++) {
+        float yc = (float)y + 0.5f;
+        int ox0 = 0, ox1 = 0, ix0 = 0, ix1 = 0, rows = 1;
+        bool out = so.ne > 0 && scan_row(&so, yc, &ox0, &ox1);
+        bool in = scan_row(&si, yc, &ix0, &ix1);
+        if (!out && !in)
+            continue;
+        if (!band_done && yc > lo && yc < hi) {
+            /* the last row of the band: its centre still below hi */
+            int last = (int)ceilf(hi - 0.5f) - 1;
+            while ((float)last + 0.5f >= hi)
+                last--;
+            while ((float)(last + 1) + 0.5f < hi)
+                last++;
+            if (last > y) {
+                rows = last - y + 1;
+                y = last;
+            }
+            band_done = true;
+        }
+        int first = y - rows + 1;
+        if (!in) {
+            rects_add(&left, ox0, ox1, first, rows);
+            continue;
+        }
+        rects_add(&mid, ix0, ix1, first, rows);
+        if (out) {
+            rects_add(&left, ox0, ix0 < ox1 ? ix0 : ox1, first, rows);
+            rects_add(&right, ix1 > ox0 ? ix1 : ox0, ox1, first, rows);
+        }
+    }
+    rects_flush(&left);
+    rects_flush(&right);
+    rects_flush(&mid);
 }
 
 static void circle(SDL_Renderer *r, float x, float y, float rad, SDL_Color c)
@@ -408,6 +548,14 @@ static void draw_one(kiosk_view_t *self, SDL_Renderer *r,
     }
 }
 
+/* True for the screen's root panel when it covers the whole output: it is
+ * drawn in the background colour (draw_one), so it is the clear. */
+static bool covers_window(const kiosk_widget_t *w, int ow, int oh)
+{
+    return w->kind == KIOSK_W_PANEL && w->tone != KIOSK_TONE_HEADER &&
+           w->parent < 0 && w->x == 0 && w->y == 0 && w->w >= ow && w->h >= oh;
+}
+
 int kiosk_view_draw(kiosk_view_t *self, SDL_Renderer *r,
                     const kiosk_widget_t *w, size_t n)
 {
@@ -428,8 +576,15 @@ int kiosk_view_draw(kiosk_view_t *self, SDL_Renderer *r,
      * nine tenths of a frame (docs/PERFORMANCE.md). Text textures keep
      * their own blend mode. */
     SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_NONE);
-    SDL_SetRenderDrawColor(r, BG.r, BG.g, BG.b, 255);
-    SDL_RenderClear(r);
+    /* Every screen starts with a panel filling the window in the
+     * background colour: clearing first would write each of the two
+     * million pixels of a 1920x1080 frame twice. */
+    int ow = 0, oh = 0;
+    if (SDL_GetRendererOutputSize(r, &ow, &oh) != 0 || n == 0 ||
+        !covers_window(&w[0], ow, oh)) {
+        SDL_SetRenderDrawColor(r, BG.r, BG.g, BG.b, 255);
+        SDL_RenderClear(r);
+    }
     for (size_t i = 0; i < n; i++)
         draw_one(self, r, &w[i], &self->rep[i]);
     return 0;

@@ -64,8 +64,17 @@ const char *kiosk_model_string(const kiosk_model_t *self, const char *key)
 
 /* ---- helpers */
 
+static int push_effect(kiosk_model_t *m, kiosk_effect_kind_t kind,
+                       proto_event_t *ev);
+
 static void set_screen(kiosk_model_t *m, kiosk_screen_t s)
 {
+    /* opening meeting mode fetches the latest agenda; until it arrives
+     * the screen shows what it has */
+    if (s == KIOSK_SCREEN_MEETING && m->screen != KIOSK_SCREEN_MEETING) {
+        m->meeting_tab = 0;
+        m->agenda_pending = push_effect(m, KIOSK_FX_AGENDA, NULL) == 0;
+    }
     m->screen = s;
     m->page = 0;
     m->error[0] = '\0';
@@ -701,6 +710,30 @@ static void vote_toggle(kiosk_model_t *m, const board_item_t *b)
     save_vote(m, b->s.id, voted ? 0 : 1);
 }
 
+/* A fetched agenda replaces the last one; a failed fetch keeps it (the
+ * screen then says it is stale) and says why. */
+static int on_agenda(kiosk_model_t *m, const kiosk_input_t *in)
+{
+    m->agenda_pending = false;
+    if (!in->agenda) {
+        m->agenda_code = in->code ? in->code : PROTO_EIO;
+        snprintf(m->agenda_error, sizeof m->agenda_error, "%s",
+                 in->text ? in->text : proto_strerror(m->agenda_code));
+        return 0;
+    }
+    if (in->agenda->type != PROTO_MSG_AGENDA)
+        return KIOSK_MODEL_EINVAL;
+    proto_msg_t copy;
+    if (proto_msg_copy(&copy, in->agenda) != 0)
+        return KIOSK_MODEL_ENOMEM;
+    proto_msg_clear(&m->agenda);
+    m->agenda = copy;
+    m->agenda_fetched_ms = in->fetched_ms;
+    m->agenda_code = 0;
+    m->agenda_error[0] = '\0';
+    return 0;
+}
+
 /* Similar suggestions on the Suggest screen are board entries; their
  * widget ids name the board position so one handler serves both. */
 static int on_tap(kiosk_model_t *m, const char *id)
@@ -927,6 +960,18 @@ static int on_tap(kiosk_model_t *m, const char *id)
     case KIOSK_SCREEN_RATING_THANKS:
         if (strcmp(id, "done") == 0)
             go_home(m, false);
+        break;
+    case KIOSK_SCREEN_MEETING:
+        if (strncmp(id, "ag-tab-", 7) == 0) {
+            static const char *const tabs[] = {"score", "ex", "dec"};
+            for (int t = 0; t < 3; t++)
+                if (strcmp(id + 7, tabs[t]) == 0 && m->meeting_tab != t) {
+                    m->meeting_tab = t;
+                    m->page = 0;
+                }
+        } else if (strcmp(id, "ag-refresh") == 0 && !m->agenda_pending) {
+            m->agenda_pending = push_effect(m, KIOSK_FX_AGENDA, NULL) == 0;
+        }
         break;
     default:
         break;
@@ -1235,6 +1280,7 @@ void kiosk_model_destroy(kiosk_model_t **self_p)
     free(m->history);
     free(m->board);
     free(m->w);
+    proto_msg_clear(&m->agenda);
     kiosk_effects_free(&m->fx, m->n_fx);
     sodium_memzero(m->pin, sizeof m->pin);
     free(m);
@@ -1323,6 +1369,9 @@ int kiosk_model_update(kiosk_model_t *m, kiosk_input_t *in, int64_t now_ms)
     case KIOSK_IN_HISTORY:
         if (in->event)
             rc = add_history(m, in->event);
+        break;
+    case KIOSK_IN_AGENDA:
+        rc = on_agenda(m, in);
         break;
     }
     /* idle: back to Home and nobody identified, unless a save is in

@@ -134,6 +134,13 @@ struct kiosk_model {
     size_t n_standings;
     proto_event_t *history; /* events captured here (outbox + saved) */
     size_t n_history, cap_history;
+    /* meeting mode: the last agenda from syncd (type 0 = none yet) */
+    proto_msg_t agenda;
+    int64_t agenda_fetched_ms;
+    bool agenda_pending;    /* asked, no answer yet */
+    int agenda_code;        /* the last request failed with this; 0 = ok */
+    char agenda_error[300]; /* and why */
+    int meeting_tab;        /* 0 scoreboard, 1 exceptions, 2 decisions */
 
     /* derived, rebuilt after every update */
     board_item_t *board; /* feed + local-only, ranked; points into feed */

@@ -1761,15 +1761,305 @@ static void build_thanks(kiosk_model_t *m)
            KIOSK_TONE_PRIMARY, tr(m, "rating.done"));
 }
 
-/* ---- Meeting: honest about what the kiosk knows */
+/* ---- Meeting: the agenda from syncd, else what the kiosk knows */
 
-static void build_meeting(kiosk_model_t *m)
+/* A scaled integer (v / scale) with its trailing zeros dropped: 24000/100
+ * → "240", 333/100 → "3.33", 245/10 → "24.5". */
+static void fmt_scaled(char *out, size_t len, int64_t v, int scale)
+{
+    const char *sign = v < 0 ? "-" : "";
+    uint64_t a = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+    uint64_t whole = a / (uint64_t)scale, frac = a % (uint64_t)scale;
+    if (frac == 0)
+        snprintf(out, len, "%s%llu", sign, (unsigned long long)whole);
+    else if (scale == 10)
+        snprintf(out, len, "%s%llu.%llu", sign, (unsigned long long)whole,
+                 (unsigned long long)frac);
+    else if (frac % 10 == 0)
+        snprintf(out, len, "%s%llu.%llu", sign, (unsigned long long)whole,
+                 (unsigned long long)(frac / 10));
+    else
+        snprintf(out, len, "%s%llu.%02llu", sign, (unsigned long long)whole,
+                 (unsigned long long)frac);
+}
+
+/* Names in the kiosk's language from its catalogue, else the server's. */
+static const char *ag_step_name(const kiosk_model_t *m,
+                                const proto_agenda_step_t *r, const char **unit)
+{
+    const proto_step_def_t *d =
+        m->cat ? proto_catalogue_step(m->cat, r->step_id) : NULL;
+    *unit = "";
+    if (!d)
+        return r->name[0] ? r->name : r->step_id;
+    for (size_t i = 0; i < d->n_measures; i++)
+        if (strcmp(d->measures[i].id, r->measure) == 0)
+            *unit = kiosk_text(m, &d->measures[i].unit);
+    return kiosk_text(m, &d->name);
+}
+
+static const char *ag_staff_name(const kiosk_model_t *m, const char *id,
+                                 const char *fallback)
+{
+    const proto_staff_t *st =
+        m->site ? proto_catalogue_staff(m->site, id) : NULL;
+    return st ? kiosk_text(m, &st->name) : fallback[0] ? fallback : id;
+}
+
+static const char *ag_team_name(const kiosk_model_t *m, const char *id,
+                                const char *fallback)
+{
+    const proto_team_t *t = m->site ? proto_catalogue_team(m->site, id) : NULL;
+    return t ? kiosk_text(m, &t->name) : fallback[0] ? fallback : id;
+}
+
+static const char *ag_ex_name(const kiosk_model_t *m,
+                              const proto_agenda_exception_t *e)
+{
+    if (strcmp(e->subject, "person") == 0)
+        return ag_staff_name(m, e->id, e->name);
+    const proto_step_def_t *d =
+        m->cat ? proto_catalogue_step(m->cat, e->id) : NULL;
+    return d ? kiosk_text(m, &d->name) : e->name[0] ? e->name : e->id;
+}
+
+static kiosk_tone_t rag_tone(const char *rag)
+{
+    if (strcmp(rag, "green") == 0)
+        return KIOSK_TONE_OK;
+    if (strcmp(rag, "amber") == 0)
+        return KIOSK_TONE_WARN;
+    if (strcmp(rag, "red") == 0)
+        return KIOSK_TONE_DANGER;
+    return KIOSK_TONE_NORMAL;
+}
+
+typedef struct {
+    char id[32];
+    char text[480];
+    kiosk_tone_t tone;
+    bool head; /* a section heading */
+} ag_row_t;
+
+typedef struct {
+    ag_row_t *rows;
+    int n, cap;
+} ag_rows_t;
+
+static ag_row_t *ag_row(kiosk_model_t *m, ag_rows_t *l, const char *id,
+                        kiosk_tone_t tone, bool head)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 32;
+        ag_row_t *g = realloc(l->rows, (size_t)cap * sizeof *g);
+        if (!g) {
+            m->oom = true;
+            return NULL;
+        }
+        l->rows = g;
+        l->cap = cap;
+    }
+    ag_row_t *r = &l->rows[l->n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->id, sizeof r->id, "%s", id);
+    r->tone = tone;
+    r->head = head;
+    return r;
+}
+
+static void ag_rows_score(kiosk_model_t *m, ag_rows_t *l)
+{
+    const typeof(m->agenda.u.agenda) *a = &m->agenda.u.agenda;
+    char id[32], v[32], t[32], p[32], q[32], x[200], y[200];
+    ag_row_t *r = ag_row(m, l, "ag-h-steps", KIOSK_TONE_MUTED, true);
+    if (r)
+        snprintf(r->text, sizeof r->text, "%s", tr(m, "meeting.sec_steps"));
+    for (uint32_t i = 0; i < a->n_steps; i++) {
+        const proto_agenda_step_t *st = &a->steps[i];
+        const char *unit;
+        const char *name = ag_step_name(m, st, &unit);
+        snprintf(id, sizeof id, "ag-step-%u", i + 1);
+        if (!(r = ag_row(m, l, id, rag_tone(st->rag), false)))
+            return;
+        fmt_scaled(v, sizeof v, st->value_x100, 100);
+        if (st->target_x100 > 0) {
+            fmt_scaled(t, sizeof t, st->target_x100, 100);
+            fmt_scaled(p, sizeof p, st->pct_x10, 10);
+            snprintf(x, sizeof x, "%s / %s %s", v, t, unit);
+            kiosk_strings_fill(r->text, sizeof r->text, tr(m, "meeting.step"),
+                               name, x, p);
+        } else {
+            snprintf(x, sizeof x, "%s %s", v, unit);
+            kiosk_strings_fill(r->text, sizeof r->text,
+                               tr(m, "meeting.step_notarget"), name, x, NULL);
+        }
+        snprintf(t, sizeof t, "%u", st->checkins);
+        fmt_scaled(p, sizeof p, st->points_x10, 10);
+        kiosk_strings_fill(y, sizeof y, tr(m, "meeting.step_more"), t, p, NULL);
+        size_t n = strlen(r->text);
+        snprintf(r->text + n, sizeof r->text - n, " · %s", y);
+        if (st->quality_x100) {
+            fmt_scaled(q, sizeof q, st->quality_x100, 100);
+            kiosk_strings_fill(y, sizeof y, tr(m, "meeting.quality"), q, NULL,
+                               NULL);
+            n = strlen(r->text);
+            snprintf(r->text + n, sizeof r->text - n, " · %s", y);
+        }
+    }
+    if ((r = ag_row(m, l, "ag-h-teams", KIOSK_TONE_MUTED, true)))
+        snprintf(r->text, sizeof r->text, "%s", tr(m, "meeting.sec_teams"));
+    for (uint32_t i = 0; i < a->n_teams; i++) {
+        const proto_agenda_team_t *tm = &a->teams[i];
+        snprintf(id, sizeof id, "ag-team-%u", i + 1);
+        if (!(r = ag_row(m, l, id, KIOSK_TONE_NORMAL, false)))
+            return;
+        snprintf(t, sizeof t, "%u", tm->members);
+        fmt_scaled(p, sizeof p, tm->points_x10, 10);
+        kiosk_strings_fill(r->text, sizeof r->text, tr(m, "meeting.team"),
+                           ag_team_name(m, tm->team_id, tm->name), t, p);
+    }
+    if ((r = ag_row(m, l, "ag-h-people", KIOSK_TONE_MUTED, true)))
+        snprintf(r->text, sizeof r->text, "%s", tr(m, "meeting.sec_people"));
+    for (uint32_t i = 0; i < a->n_people; i++) {
+        const proto_agenda_person_t *pe = &a->people[i];
+        snprintf(id, sizeof id, "ag-person-%u", i + 1);
+        if (!(r = ag_row(m, l, id, rag_tone(pe->rag), false)))
+            return;
+        fmt_scaled(p, sizeof p, pe->points_x10, 10);
+        snprintf(t, sizeof t, "%u", pe->checkins);
+        kiosk_strings_fill(r->text, sizeof r->text, tr(m, "meeting.person"),
+                           ag_staff_name(m, pe->staff_id, pe->name), p, t);
+        if (pe->target_x100 > 0) {
+            fmt_scaled(p, sizeof p, pe->pct_x10, 10);
+            kiosk_strings_fill(y, sizeof y, tr(m, "meeting.person_pct"), p,
+                               NULL, NULL);
+            size_t n = strlen(r->text);
+            snprintf(r->text + n, sizeof r->text - n, " · %s", y);
+        }
+    }
+}
+
+static void ag_rows_exceptions(kiosk_model_t *m, ag_rows_t *l)
+{
+    const typeof(m->agenda.u.agenda) *a = &m->agenda.u.agenda;
+    char id[32], now[32], before[32];
+    for (uint32_t i = 0; i < a->n_exceptions; i++) {
+        const proto_agenda_exception_t *e = &a->exceptions[i];
+        bool below = strcmp(e->kind, "below_target_2w") == 0;
+        bool quality = strcmp(e->kind, "quality_drop") == 0;
+        char key[64];
+        snprintf(key, sizeof key, "meeting.ex_%s", e->kind);
+        snprintf(id, sizeof id, "ag-ex-%u", i + 1);
+        ag_row_t *r = ag_row(
+            m, l, id, below || quality ? KIOSK_TONE_DANGER : KIOSK_TONE_WARN,
+            false);
+        if (!r)
+            return;
+        /* pct travels × 100 here, shown to 0.1 as the agenda does */
+        fmt_scaled(now, sizeof now, below ? e->now_x100 / 10 : e->now_x100,
+                   below ? 10 : 100);
+        fmt_scaled(before, sizeof before,
+                   below ? e->before_x100 / 10 : e->before_x100,
+                   below ? 10 : 100);
+        const char *fmt = tr(m, key);
+        if (strcmp(fmt, key) == 0) /* a kind this kiosk does not know */
+            snprintf(r->text, sizeof r->text, "%s: %s", e->kind,
+                     ag_ex_name(m, e));
+        else
+            kiosk_strings_fill(r->text, sizeof r->text, fmt, ag_ex_name(m, e),
+                               now, before);
+    }
+    if (!a->n_exceptions) {
+        ag_row_t *r = ag_row(m, l, "ag-ex-none", KIOSK_TONE_MUTED, false);
+        if (r)
+            snprintf(r->text, sizeof r->text, "%s", tr(m, "meeting.ex_none"));
+    }
+}
+
+static void ag_rows_decisions(kiosk_model_t *m, ag_rows_t *l)
+{
+    const typeof(m->agenda.u.agenda) *a = &m->agenda.u.agenda;
+    char id[32], g[32], v[64], n[32];
+    for (uint32_t i = 0; i < a->n_decisions; i++) {
+        const proto_agenda_decision_t *d = &a->decisions[i];
+        snprintf(id, sizeof id, "ag-dec-%u", i + 1);
+        ag_row_t *r =
+            ag_row(m, l, id,
+                   d->rank == 1 ? KIOSK_TONE_NORMAL : KIOSK_TONE_MUTED, false);
+        if (!r)
+            return;
+        snprintf(n, sizeof n, "%u", d->votes);
+        kiosk_strings_fill(v, sizeof v, tr(m, "board.votes"), n, NULL, NULL);
+        size_t k = strlen(v);
+        snprintf(v + k, sizeof v - k, " · %s",
+                 status_text(m, d->status, false));
+        snprintf(g, sizeof g, "%u", d->group);
+        kiosk_strings_fill(
+            r->text, sizeof r->text,
+            tr(m, d->rank == 1 ? "meeting.dec" : "meeting.dec_similar"), g,
+            d->title ? d->title : "", v);
+    }
+    if (!a->n_decisions) {
+        ag_row_t *r = ag_row(m, l, "ag-dec-none", KIOSK_TONE_MUTED, false);
+        if (r)
+            snprintf(r->text, sizeof r->text, "%s", tr(m, "meeting.dec_none"));
+    }
+}
+
+/* The status line: which agenda this is and how fresh, or why there is
+ * none. Returns the tone. */
+static kiosk_tone_t agenda_status(kiosk_model_t *m, char *out, size_t len)
+{
+    char when[64], a[32], b[32], part[300];
+    bool have = m->agenda.type == PROTO_MSG_AGENDA;
+    bool online = m->sync.link == KIOSK_NET_ONLINE;
+    bool unknown = m->agenda_code == PROTO_EUNKNOWNMSG;
+    if (have)
+        fmt_time(m, m->agenda_fetched_ms, when, sizeof when);
+    if (have && !m->agenda_code && online) {
+        const typeof(m->agenda.u.agenda) *ag = &m->agenda.u.agenda;
+        kiosk_strings_fill(out, len, tr(m, "meeting.agenda_head"), ag->week,
+                           when, NULL);
+        snprintf(a, sizeof a, "%u", ag->checked_in);
+        snprintf(b, sizeof b, "%u", ag->roster);
+        kiosk_strings_fill(part, sizeof part, tr(m, "meeting.coverage"), a, b,
+                           NULL);
+        size_t n = strlen(out);
+        snprintf(out + n, len - n, " · %s", part);
+        if (m->agenda_pending) {
+            n = strlen(out);
+            snprintf(out + n, len - n, " · %s", tr(m, "meeting.updating"));
+        }
+        return KIOSK_TONE_OK;
+    }
+    if (have) {
+        /* stale: say so, and since when */
+        kiosk_strings_fill(out, len,
+                           tr(m, unknown  ? "meeting.stale_unavailable"
+                                 : online ? "meeting.stale_failed"
+                                          : "meeting.stale_offline"),
+                           m->agenda.u.agenda.week, when, NULL);
+        return KIOSK_TONE_WARN;
+    }
+    if (unknown)
+        snprintf(out, len, "%s", tr(m, "meeting.unavailable"));
+    else if (!online && !m->agenda_pending)
+        snprintf(out, len, "%s", tr(m, "meeting.offline_none"));
+    else if (m->agenda_code)
+        kiosk_strings_fill(out, len, tr(m, "meeting.failed"),
+                           proto_errname(m->agenda_code), NULL, NULL);
+    else if (!online)
+        snprintf(out, len, "%s", tr(m, "meeting.offline_none"));
+    else
+        snprintf(out, len, "%s", tr(m, "meeting.fetching"));
+    return KIOSK_TONE_WARN;
+}
+
+/* What the kiosk itself knows: today's captures and the cached board. */
+static void build_meeting_local(kiosk_model_t *m, box_t c, double yy)
 {
     char text[600], id[KIOSK_WIDGET_ID_MAX], a[32], b[32], c3[32];
     kiosk_tone_t tone;
-    double y = topbar(m, tr(m, "meeting.title"), true);
-    box_t c = content(m, y);
-    double yy = c.y;
     sync_line(m, text, sizeof text, &tone);
     label(m, "m-sync", box(c.x, yy, c.w, 40), 18,
           KIOSK_WF_LEFT | KIOSK_WF_MULTILINE, tone, text);
@@ -1805,10 +2095,8 @@ static void build_meeting(kiosk_model_t *m)
     label(m, "m-top-head", box(c.x, yy, c.w, 32), 18, KIOSK_WF_LEFT,
           KIOSK_TONE_MUTED, tr(m, "meeting.top"));
     yy += 34;
-    double note_h = narrow(m) ? 110 : 64;
     int shown = 0;
-    for (size_t k = 0;
-         k < m->n_board && shown < 5 && yy + 36 <= c.y + c.h - note_h - 8;
+    for (size_t k = 0; k < m->n_board && shown < 5 && yy + 36 <= c.y + c.h;
          k++) {
         const board_item_t *bi = &m->board[k];
         snprintf(a, sizeof a, "%u", bi->s.votes);
@@ -1823,9 +2111,103 @@ static void build_meeting(kiosk_model_t *m)
     if (!shown)
         label(m, "m-top-none", box(c.x, yy, c.w, 34), 17, KIOSK_WF_LEFT,
               KIOSK_TONE_MUTED, tr(m, "board.empty"));
-    label(m, "m-note", box(c.x, c.y + c.h - note_h, c.w, note_h), 16,
-          KIOSK_WF_LEFT | KIOSK_WF_MULTILINE, KIOSK_TONE_WARN,
-          tr(m, "meeting.note"));
+}
+
+static void build_meeting(kiosk_model_t *m)
+{
+    char text[600];
+    double y = topbar(m, tr(m, "meeting.title"), true);
+    box_t c = content(m, y);
+    bool nar = narrow(m);
+    bool have = m->agenda.type == PROTO_MSG_AGENDA;
+    /* status line and refresh; with an agenda on a landscape canvas the
+     * tabs share the refresh row and the status gets a slim line, so the
+     * lists keep most of the height */
+    double rw = nar ? 120 : 130, sh = nar ? 64 : 48;
+    bool slim = have && !nar;
+    kiosk_tone_t tone = agenda_status(m, text, sizeof text);
+    if (slim)
+        label(m, "ag-status", box(c.x, c.y + 48 + 6, c.w, 28), 15,
+              KIOSK_WF_LEFT, tone, text);
+    else
+        label(m, "ag-status", box(c.x, c.y, c.w - rw - GAP, sh), 17,
+              KIOSK_WF_LEFT | KIOSK_WF_MULTILINE, tone, text);
+    int ri = button(m, "ag-refresh", box(c.x + c.w - rw, c.y, rw, 48), 18,
+                    KIOSK_TONE_NORMAL,
+                    tr(m, m->agenda_pending ? "meeting.fetching_short"
+                                            : "meeting.refresh"));
+    if (ri >= 0 && m->agenda_pending)
+        m->w[ri].flags |= KIOSK_WF_DISABLED;
+    double yy = c.y + sh + GAP;
+    if (!have) {
+        build_meeting_local(m, box(c.x, yy, c.w, c.y + c.h - yy), yy);
+        return;
+    }
+    /* tabs */
+    static const char *const tab_ids[] = {"ag-tab-score", "ag-tab-ex",
+                                          "ag-tab-dec"};
+    static const char *const tab_keys[] = {"meeting.tab_score",
+                                           "meeting.tab_ex", "meeting.tab_dec"};
+    double tx = c.x, tabs_w = c.w;
+    if (slim) {
+        yy = c.y;
+        tabs_w = c.w - rw - GAP;
+    }
+    double tw = (tabs_w - 2 * GAP) / 3;
+    for (int t = 0; t < 3; t++) {
+        int i =
+            button(m, tab_ids[t], box(tx + t * (tw + GAP), yy, tw, 48), 18,
+                   m->meeting_tab == t ? KIOSK_TONE_PRIMARY : KIOSK_TONE_NORMAL,
+                   tr(m, tab_keys[t]));
+        if (i >= 0 && m->meeting_tab == t)
+            m->w[i].flags |= KIOSK_WF_SELECTED;
+    }
+    yy += slim ? 48 + 6 + 28 + 6 : 48 + GAP;
+    ag_rows_t l = {0};
+    if (m->meeting_tab == 1)
+        ag_rows_exceptions(m, &l);
+    else if (m->meeting_tab == 2)
+        ag_rows_decisions(m, &l);
+    else
+        ag_rows_score(m, &l);
+    if (m->agenda.u.agenda.omitted) {
+        ag_row_t *r = ag_row(m, &l, "ag-omitted", KIOSK_TONE_MUTED, false);
+        if (r) {
+            char n[32];
+            snprintf(n, sizeof n, "%u", m->agenda.u.agenda.omitted);
+            kiosk_strings_fill(r->text, sizeof r->text,
+                               tr(m, "meeting.omitted"), n, NULL, NULL);
+        }
+    }
+    box_t area = box(c.x, yy, c.w, c.y + c.h - yy);
+    double rh = nar ? 52 : 30, rgap = nar ? 4 : 2;
+    int page = m->page;
+    grid_t g = grid_plan(m, area, l.n, c.w, rh, rgap);
+    /* a heading never ends a page: a gap row pushes it to the next */
+    if (g.pages > 1 && !m->oom) {
+        for (int k = 0; k < l.n; k++) {
+            if (!l.rows[k].head || k % g.per_page != g.per_page - 1)
+                continue;
+            if (!ag_row(m, &l, "", KIOSK_TONE_NORMAL, false))
+                break;
+            memmove(&l.rows[k + 1], &l.rows[k],
+                    (size_t)(l.n - 1 - k) * sizeof l.rows[0]);
+            memset(&l.rows[k], 0, sizeof l.rows[0]);
+            k++;
+        }
+        m->page = page;
+        g = grid_plan(m, area, l.n, c.w, rh, rgap);
+    }
+    for (int k = g.first; k < g.first + g.count; k++) {
+        const ag_row_t *r = &l.rows[k];
+        if (!r->text[0])
+            continue; /* a gap */
+        label(m, r->id, grid_cell(&g, k), 16,
+              KIOSK_WF_LEFT | (nar && !r->head ? KIOSK_WF_MULTILINE : 0),
+              r->tone, r->text);
+    }
+    pager(m, area, g.pages);
+    free(l.rows);
 }
 
 int kiosk_screens_build(kiosk_model_t *m)

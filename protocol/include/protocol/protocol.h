@@ -33,8 +33,11 @@ extern "C" {
 
 /* The protocol version this library speaks. A peer announces its version
  * in HELLO; the daemon answers WELCOME with min(its, theirs) when it
- * supports that version, or ERROR PROTO_EVERSION otherwise. */
-#define PROTO_VERSION 1
+ * supports that version, or ERROR PROTO_EVERSION otherwise. Version 2
+ * (same messages) lets a kiosk keep several PUSHes in flight: the daemon
+ * refuses every later PUSH of a session after one fails, until the next
+ * HELLO (docs/PROTOCOL.md 6.3, 8). */
+#define PROTO_VERSION 2
 #define PROTO_VERSION_MIN 1
 
 /* ---- Limits (bytes unless said otherwise). Every one is enforced by the
@@ -59,6 +62,8 @@ extern "C" {
 #define PROTO_MAX_FEED 500                /* suggestions in one FEED */
 #define PROTO_MAX_STANDINGS 500           /* leaderboard rows in one FEED */
 #define PROTO_MAX_ADMIN_ARGS 32
+#define PROTO_NAME_MAX 96        /* display name in an AGENDA row */
+#define PROTO_MAX_AGENDA_ROWS 60 /* rows in each list of one AGENDA */
 
 /* ---- Error codes: one X-macro gives the enum and proto_strerror(). All
  *      codes are negative; 0 is success. Values are part of the protocol
@@ -216,6 +221,60 @@ typedef struct {
     size_t value_len;
 } proto_arg_t;
 
+/* AGENDA rows (docs/PROTOCOL.md §6.11). Fractional figures travel as
+ * scaled integers (x100: hundredths, x10: tenths), rounded as the agenda
+ * shows them, so every reader prints the same number. */
+typedef struct {
+    char process_id[PROTO_ID_MAX + 1];
+    char step_id[PROTO_ID_MAX + 1];
+    char name[PROTO_NAME_MAX + 1];   /* zh name; "" when unknown */
+    char measure[PROTO_KEY_MAX + 1]; /* primary measure; "" = none */
+    int64_t value_x100;              /* Σ of the primary measure */
+    int64_t target_x100;             /* 0 = no target */
+    int32_t pct_x10;                 /* % of target, when there is one */
+    char rag[PROTO_SHORT_MAX + 1];   /* "", green, amber, red */
+    uint32_t people;                 /* staff with a check-in */
+    uint32_t checkins;
+    int64_t points_x10;
+    uint32_t quality_x100; /* 0 = nobody gave one */
+} proto_agenda_step_t;
+
+typedef struct {
+    char staff_id[PROTO_ID_MAX + 1];
+    char team_id[PROTO_ID_MAX + 1];
+    char name[PROTO_NAME_MAX + 1];
+    uint32_t checkins;
+    int64_t points_x10;
+    int64_t value_x100, target_x100; /* over steps with a target */
+    int32_t pct_x10;
+    char rag[PROTO_SHORT_MAX + 1];
+} proto_agenda_person_t;
+
+typedef struct {
+    char team_id[PROTO_ID_MAX + 1];
+    char name[PROTO_NAME_MAX + 1];
+    uint32_t members;
+    int64_t points_x10;
+} proto_agenda_team_t;
+
+typedef struct {
+    char kind[PROTO_KEY_MAX + 1];    /* below_target_2w, quality_drop,
+                                        no_activity, no_checkins */
+    char subject[PROTO_KEY_MAX + 1]; /* "step" or "person" */
+    char id[PROTO_ID_MAX + 1];
+    char name[PROTO_NAME_MAX + 1];
+    int64_t now_x100, before_x100; /* % of target or quality; 0 = none */
+} proto_agenda_exception_t;
+
+typedef struct {
+    char id[PROTO_ID_MAX + 1]; /* suggestion id */
+    char *title;
+    char status[PROTO_SHORT_MAX + 1];
+    uint32_t votes;
+    uint32_t group; /* 1, 2 ... in rank order; near-duplicates share it */
+    uint32_t rank;  /* position inside the group; 1 = representative */
+} proto_agenda_decision_t;
+
 /* ---- Messages */
 typedef enum {
     PROTO_MSG_HELLO = 1,
@@ -229,6 +288,8 @@ typedef enum {
     PROTO_MSG_PING = 9,
     PROTO_MSG_PONG = 10,
     PROTO_MSG_ERROR = 11,
+    PROTO_MSG_AGENDA_REQ = 12,
+    PROTO_MSG_AGENDA = 13,
     PROTO_MSG_ADMIN_REQ = 20,
     PROTO_MSG_ADMIN_REP = 21,
 } proto_msg_type_t;
@@ -304,6 +365,27 @@ typedef struct {
             char *message;
         } error;
         struct {
+            char week[PROTO_SHORT_MAX + 1]; /* "" = the current week */
+        } agenda_req;
+        struct {
+            char site[PROTO_ID_MAX + 1];
+            char week[PROTO_SHORT_MAX + 1];
+            int64_t generated_ms;
+            uint64_t catalogue_version;
+            uint32_t roster, checked_in; /* check-in coverage */
+            uint32_t omitted; /* rows left out of the lists (bounds) */
+            uint32_t n_steps;
+            proto_agenda_step_t *steps;
+            uint32_t n_people;
+            proto_agenda_person_t *people;
+            uint32_t n_teams;
+            proto_agenda_team_t *teams;
+            uint32_t n_exceptions;
+            proto_agenda_exception_t *exceptions;
+            uint32_t n_decisions;
+            proto_agenda_decision_t *decisions;
+        } agenda;
+        struct {
             char op[PROTO_KEY_MAX + 1];
             uint32_t n_args;
             proto_arg_t *args;
@@ -339,6 +421,11 @@ int proto_decode(const uint8_t *buf, size_t len, size_t max_frame,
 /* Frees a message's heap parts and zeroes it. Accepts NULL. A message
  * built by hand must hold heap parts from proto_malloc/proto_strdup. */
 void proto_msg_clear(proto_msg_t *msg);
+
+/* Deep copy of a message; dst is overwritten (it must hold nothing the
+ * caller still owns). 0, PROTO_EINVAL (unknown type) or PROTO_ENOMEM; on
+ * failure dst is left clear. */
+int proto_msg_copy(proto_msg_t *dst, const proto_msg_t *src);
 
 /* Admin argument look-up: value or NULL. */
 const char *proto_admin_arg(const proto_msg_t *msg, const char *key);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "protocol/catalogue.h"
+#include "protocol/protocol.h"
 #include "syncd/store.h"
 
 #ifdef __cplusplus
@@ -52,6 +53,16 @@ int syncd_agenda_build(syncd_store_t *store, const proto_catalogue_t *cat,
                        const char *site_id, const char *week,
                        syncd_agenda_format_t fmt, int64_t now_ms, char **out,
                        size_t *len, char *err, size_t err_len);
+
+/* The summary of the same agenda that kiosks receive in meeting mode:
+ * fills *msg as an AGENDA message (docs/PROTOCOL.md §6.11: scoreboard,
+ * exceptions, suggestions for decision, every list cut at
+ * PROTO_MAX_AGENDA_ROWS) for site_id and week ("" or NULL = the week of
+ * the site-local day of now_ms). The caller clears *msg with
+ * proto_msg_clear. Errors as syncd_agenda_build; *msg is then clear. */
+int syncd_agenda_summary(syncd_store_t *store, const proto_catalogue_t *cat,
+                         const char *site_id, const char *week, int64_t now_ms,
+                         proto_msg_t *msg, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

@@ -2,8 +2,9 @@
  * store.h — where syncd keeps everything: the store interface.
  *
  * The daemon speaks only to this interface; each backend is one file
- * (store_sqlite.c today; a PostgreSQL backend later). A store is opened
- * from a URI: a plain path or "sqlite:PATH" selects SQLite.
+ * (store_sqlite.c, store_pg.c). A store is opened from a URI: a plain path
+ * or "sqlite:PATH" selects SQLite, "postgresql://..." or "postgres://..."
+ * PostgreSQL (several syncd may share one PostgreSQL store).
  *
  * Guarantees every backend gives:
  *  - syncd_store_ingest() is one transaction: either the whole batch with
@@ -52,6 +53,9 @@ syncd_store_t *syncd_store_open(const char *uri,
                                 const syncd_store_options_t *opt, char *err,
                                 size_t err_len);
 void syncd_store_destroy(syncd_store_t **self_p);
+/* The URI as logs and messages may show it: a password, in the authority
+ * (user:secret@host) or as a password= parameter, becomes "***". */
+void syncd_store_uri_redact(const char *uri, char *out, size_t len);
 const char *syncd_store_errmsg(const syncd_store_t *self);
 int syncd_store_schema_version(syncd_store_t *self);
 

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Meeting mode against a real syncd: a kiosk seeds this week's data (two
+# check-ins, an idea), then the manager opens meeting mode and the kiosk
+# fetches the agenda summary (AGENDA_REQ) and shows it. Run in zh and en
+# at 800x480, 1920x1080 and 1080x1920; the script asserts the exact texts
+# (tests/kiosk/meeting/agenda.script), this file checks the UI dump and
+# that syncctl's agenda of the same week has the same numbers. Shots and
+# dumps stay in BUILD/tests/kiosk/shots/meeting-agenda-LANG-SIZE.
+set -euo pipefail
+BIN=${1:?build dir}
+SRC=$(cd "$(dirname "$0")" && pwd)
+ASSETS=${STEPWISE_ASSETS:?}
+SYNCD="$BIN/syncd/syncd" SYNCCTL="$BIN/syncd/syncctl" KIOSK="$BIN/kiosk/kiosk"
+SHOTS="$BIN/tests/kiosk/shots"
+T=$(mktemp -d "${TMPDIR:-/tmp}/stepwise-kiosk-agenda.XXXXXX")
+PID=""
+cleanup() {
+    local rc=$?
+    if [ -n "$PID" ]; then
+        kill -9 "$PID" 2>/dev/null || true
+        wait "$PID" 2>/dev/null || true
+    fi
+    if [ $rc -ne 0 ]; then
+        tail -n 30 "$T/syncd.log" >&2 2>/dev/null || true
+    fi
+    if [ -n "${KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+    exit $rc
+}
+trap cleanup EXIT INT TERM
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+mkdir -p "$T/server/managers" "$T/kiosk"
+"$SYNCCTL" keygen server --out "$T/server" >/dev/null
+"$SYNCCTL" keygen manager --name manager --out "$T/server" >/dev/null
+cp "$T/server/manager.pub" "$T/server/managers/"
+"$SYNCCTL" keygen kiosk --name kiosk --out "$T/kiosk" >/dev/null
+"$SYNCD" --data "$T/server" --listen 'tcp://127.0.0.1:*' \
+    --admin 'tcp://127.0.0.1:*' --catalogue "$SRC/model_catalogue.yaml" \
+    >>"$T/syncd.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 200); do
+    [ -s "$T/server/run/kiosk.endpoint" ] && [ -s "$T/server/run/admin.endpoint" ] && break
+    kill -0 "$PID" 2>/dev/null || fail "syncd exited at start"
+    sleep 0.05
+done
+[ -s "$T/server/run/admin.endpoint" ] || fail "syncd did not start within 10 s"
+EP=$(cat "$T/server/run/kiosk.endpoint")
+ADMIN=$(cat "$T/server/run/admin.endpoint")
+ctl() { "$SYNCCTL" --endpoint "$ADMIN" --server-key "$T/server/server.pub" --key "$T/server/manager.key" "$@"; }
+ctl enrol k-test --site test --key "$T/kiosk/kiosk.pub" >/dev/null
+cat >"$T/kiosk/kiosk.conf" <<CONF
+kiosk_id = k-test
+site = test
+server = $EP
+server_key = $T/server/server.pub
+CONF
+"$KIOSK" --headless --data "$T/kiosk" --assets "$ASSETS" \
+    --script "$SRC/meeting/seed.script" --screenshots "$T/seed" \
+    --catalogue "$SRC/model_catalogue.yaml" || fail "seeding run"
+
+for lang in zh en; do
+    for size in 800x480 1920x1080 1080x1920; do
+        out="$SHOTS/meeting-agenda-$lang-$size"
+        rm -rf "$out"
+        "$KIOSK" --headless --data "$T/kiosk" --assets "$ASSETS" \
+            --script "$SRC/meeting/agenda.script" --screenshots "$out" \
+            --catalogue "$SRC/model_catalogue.yaml" --lang "$lang" \
+            --size "$size" --dump-ui "$out/ui.json" ||
+            fail "meeting run $lang $size"
+        for s in 01-scoreboard 02-exceptions 03-decisions; do
+            [ -s "$out/$s.png" ] || fail "no $s.png for $lang $size"
+        done
+        # the first shot is the scoreboard, with the fetched numbers
+        python3 - "$out/ui.json" "$lang" <<'PY' || fail "UI dump $lang $size"
+import json, sys
+shots = json.load(open(sys.argv[1]))["shots"]
+want = {"zh": "外呼：55 / 1000 次 · 5.5% · 打卡 2 次 · 55 分",
+        "en": "Outbound calls: 55 / 1000 calls · 5.5% · 2 check-ins · 55 pts"}
+first = {w["id"]: w for w in shots[0]["widgets"]}
+assert shots[0]["screen"] == "meeting", shots[0]["screen"]
+assert first["ag-step-2"]["text"] == want[sys.argv[2]], first["ag-step-2"]
+status = first["ag-status"]["text"]
+assert ("议程" in status) if sys.argv[2] == "zh" else status.startswith("Agenda 20"), status
+assert not any(w["overflow"] or w["missing_glyphs"] for s in shots for w in s["widgets"])
+PY
+    done
+done
+
+# the manager's own agenda of the same week agrees
+week=$(python3 -c 'import json,sys; print([w for w in json.load(open(sys.argv[1]))["shots"][0]["widgets"] if w["id"]=="ag-status"][0]["text"].split()[0])' "$SHOTS/meeting-agenda-zh-800x480/ui.json")
+ctl agenda --site test --week "$week" --format json -o "$T/agenda.json"
+python3 - "$T/agenda.json" <<'PY' || fail "syncctl agenda disagrees"
+import json, sys
+a = json.load(open(sys.argv[1]))
+call = [s for s in a["scoreboard"]["steps"] if s["step_id"] == "tm-call"][0]
+assert (call["value"], call["target"], call["pct"], call["checkins"], call["points"]) == (55, 1000, 5.5, 2, 55), call
+assert a["freshness"]["roster"] == 5 and a["freshness"]["checked_in"] == 2
+PY
+grep -q 'agenda summary sent kiosk=k-test site=test' "$T/syncd.log" ||
+    fail "syncd did not log the agenda request"
+kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+echo "ok: meeting mode shows syncd's agenda in zh and en at three sizes"
