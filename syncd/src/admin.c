@@ -425,6 +425,19 @@ static void op_status(op_t *op)
     syncd_json_destroy(&j);
 }
 
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return PROTO_EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return PROTO_EINVAL;
+    *out = v;
+    return 0;
+}
+
 /* The catalogue a request carries: the text of its last yaml argument
  * (length from the argument, not strlen) and the file name to report it
  * under (its name argument, or "catalogue.yaml"). NULL when yaml is
@@ -459,6 +472,27 @@ static void op_catalogue_import(op_t *op)
         return;
     }
     add_detail(op, "bytes=%zu", len);
+    /* base: the version the manager reviewed the changes against
+     * (catalogue.diff's current). Another manager may have published in
+     * between; importing anyway would silently drop their version. */
+    const char *base = arg(op, "base");
+    uint64_t base_version = 0;
+    if (base && parse_u64(base, &base_version) != 0) {
+        set_text(op, PROTO_EINVAL,
+                 "catalogue.import: base \"%s\" is not a version number",
+                 base);
+        return;
+    }
+    uint64_t current = syncd_catalogues_version(op->srv->catalogues);
+    if (base && base_version != current) {
+        set_text(op, PROTO_ESTATE,
+                 "catalogue version %" PRIu64 " was published after the "
+                 "changes were reviewed against version %" PRIu64
+                 "; nothing published; run catalogue publish again to see "
+                 "the changes from version %" PRIu64,
+                 current, base_version, current);
+        return;
+    }
     char err[1024];
     uint64_t version = 0;
     bool imported = false;
@@ -544,19 +578,6 @@ static void op_catalogue_diff(op_t *op)
     free(text);
     set_json(op, j);
     syncd_json_destroy(&j);
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return PROTO_EINVAL;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return PROTO_EINVAL;
-    *out = v;
-    return 0;
 }
 
 static void op_catalogue_export(op_t *op)

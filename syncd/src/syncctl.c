@@ -975,7 +975,10 @@ static int catalogue_publish(ctl_t *ctl, int argc, char **argv)
     proto_msg_clear(&rep);
     syncd_json_value_destroy(&v);
     new_req(&req, "catalogue.import");
-    if (add_arg(&req, "yaml", yaml) || add_arg(&req, "name", file)) {
+    char base[24];
+    snprintf(base, sizeof base, "%" PRId64, current);
+    if (add_arg(&req, "yaml", yaml) || add_arg(&req, "name", file) ||
+        add_arg(&req, "base", base)) {
         rc = EXIT_REFUSED;
         goto out;
     }

@@ -1163,9 +1163,27 @@ static void test_admin_catalogue(void **state)
     const char *cut = strstr(catalogue_yaml, "framework:");
     snprintf(v2, sizeof v2, "%.*s%s%s", (int)(cut - catalogue_yaml),
              catalogue_yaml, catalogue_v2_extra, cut);
-    assert_int_equal(admin(fx, m, &text, "catalogue.import", "yaml", v2, NULL),
+    assert_int_equal(admin(fx, m, &text, "catalogue.import", "yaml", v2,
+                           "base", "1", NULL),
                      0);
     assert_string_equal(text, "{\"version\":2,\"imported\":true}");
+    free(text);
+    assert_int_equal(syncd_server_catalogue_version(fx->srv), 2);
+    /* a second manager who reviewed against version 1 publishes late:
+     * refused, version 2 stays */
+    assert_int_equal(admin(fx, m, &text, "catalogue.import", "yaml",
+                           catalogue_yaml, "base", "1", NULL),
+                     PROTO_ESTATE);
+    assert_string_equal(text, "catalogue version 2 was published after the "
+                              "changes were reviewed against version 1; "
+                              "nothing published; run catalogue publish "
+                              "again to see the changes from version 2");
+    free(text);
+    assert_int_equal(admin(fx, m, &text, "catalogue.import", "yaml",
+                           catalogue_yaml, "base", "two", NULL),
+                     PROTO_EINVAL);
+    assert_string_equal(text,
+                        "catalogue.import: base \"two\" is not a version number");
     free(text);
     assert_int_equal(syncd_server_catalogue_version(fx->srv), 2);
     /* kiosks learn it in WELCOME, and s3 is now on the roster */
