@@ -319,8 +319,11 @@ static void test_agenda_default_week(void **state)
     assert_string_equal(r.u.agenda.week, "2026-W48");
     assert_int_equal(r.u.agenda.steps[0].value_x100, 24000);
     proto_msg_clear(&r);
-    /* 00:30 Monday there: W49, nothing yet */
+    /* 00:30 Monday there: W49, nothing yet. Two days without a message
+     * expire the session on the server's clock, so say HELLO again as a
+     * kiosk would. */
     sx->now = afx_sh(2026, 11, 30, 0, 30);
+    hello(sx, k2, "k2");
     agenda_req(sx, k2, "", &r);
     assert_int_equal(r.type, PROTO_MSG_AGENDA);
     assert_string_equal(r.u.agenda.week, "2026-W49");
