@@ -15,6 +15,11 @@
  * stored hash to the generated events.
  *
  * Usage: bench_backlog [--smoke] [--batch N] [--events N]
+ *
+ * STEPWISE_BENCH_OUTBOX=FILE reuses a filled outbox: when FILE exists it is
+ * copied in instead of appending the events again (40 s of fsyncs at
+ * 10,000), otherwise the filled outbox is saved there. For profiling runs;
+ * FILE must come from the same --events and seed.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -23,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "bench.h"
 #include "gen.h"
@@ -40,6 +47,26 @@ typedef struct {
     atomic_bool stop;
 } server_thread_t;
 
+/* CPU seconds of the whole process (every thread) so far. */
+static double process_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* CPU seconds of thread t so far; 0 when the clock cannot be read. */
+static double thread_cpu_s(pthread_t t)
+{
+    clockid_t id;
+    struct timespec ts;
+    if (pthread_getcpuclockid(t, &id) != 0 || clock_gettime(id, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void *server_main(void *arg)
 {
     server_thread_t *t = arg;
@@ -47,6 +74,29 @@ static void *server_main(void *arg)
         if (syncd_server_step(t->srv, 20) != 0)
             break;
     return NULL;
+}
+
+/* Copies the file at from to to; 0 or -1. */
+static int copy_file(const char *from, const char *to)
+{
+    char buf[65536];
+    size_t got;
+    int rc = -1;
+    FILE *in = fopen(from, "rb"), *out = NULL;
+    if (!in)
+        goto done;
+    if ((out = fopen(to, "wb")) == NULL)
+        goto done;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, got, out) != got)
+            goto done;
+    rc = ferror(in) ? -1 : 0;
+done:
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        rc = -1;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -98,6 +148,10 @@ int main(int argc, char **argv)
 
     /* ---- the kiosk's offline backlog, each capture fsynced */
     snprintf(obpath, sizeof obpath, "%s/outbox.db", dir);
+    const char *ob_cache = getenv("STEPWISE_BENCH_OUTBOX");
+    bool cached = ob_cache && copy_file(ob_cache, obpath) == 0;
+    if (cached)
+        printf("# outbox copied from %s\n", ob_cache);
     if ((ob = kiosk_outbox_open(obpath, err, sizeof err)) == NULL) {
         fprintf(stderr, "bench: %s\n", err);
         goto done;
@@ -105,7 +159,7 @@ int main(int argc, char **argv)
     if (kiosk_outbox_set_identity(ob, evs[0].kiosk_id) != 0)
         goto outbox_fail;
     double t0 = bench_now_s();
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n && !cached; i++) {
         proto_event_t copy;
         uint64_t seq;
         memset(&copy, 0, sizeof copy);
@@ -119,9 +173,12 @@ int main(int argc, char **argv)
     }
     double t_fill = bench_now_s() - t0;
     kiosk_outbox_destroy(&ob);
-    printf("# %" PRIu32 " offline captures appended in %.2f s (%.2f ms "
-           "each, fsynced)\n",
-           n, t_fill, t_fill * 1000 / n);
+    if (ob_cache && !cached && copy_file(obpath, ob_cache) != 0)
+        fprintf(stderr, "bench: could not save the outbox to %s\n", ob_cache);
+    if (!cached)
+        printf("# %" PRIu32 " offline captures appended in %.2f s (%.2f ms "
+               "each, fsynced)\n",
+               n, t_fill, t_fill * 1000 / n);
 
     /* ---- syncd in-process */
     snprintf(db, sizeof db, "%s/syncd.db", dir);
@@ -161,6 +218,7 @@ int main(int argc, char **argv)
                               .keys = kiosk_kp,
                               .batch_size = batch};
     kc.endpoints[0] = syncd_server_kiosk_endpoint(st.srv);
+    double cpu0 = process_cpu_s(), srv_cpu0 = thread_cpu_s(thr);
     t0 = bench_now_s();
     if ((sync = kiosk_sync_new(&kc, err, sizeof err)) == NULL) {
         fprintf(stderr, "bench: %s\n", err);
@@ -183,6 +241,10 @@ int main(int argc, char **argv)
         }
     }
     double t_backlog = bench_now_s() - t0;
+    /* CPU figures beside the wall clock: on a shared machine the wall
+     * clock mostly measures the wait for a core (docs/PERFORMANCE.md) */
+    double cpu_all = process_cpu_s() - cpu0;
+    double cpu_srv = thread_cpu_s(thr) - srv_cpu0;
     kiosk_sync_destroy(&sync);
     atomic_store(&st.stop, true);
     pthread_join(thr, NULL);
@@ -214,6 +276,10 @@ int main(int argc, char **argv)
            ": reconnect to last ACK %.3f s (%" PRIu32 " sessions); raw "
            "inserts %.3f s\n",
            n, eff_batch, t_backlog, s.connects, t_raw);
+    printf("# CPU time from reconnect to last ACK: syncd's thread %.0f ms, "
+           "the whole process (kiosk sync thread, ZeroMQ I/O threads, "
+           "syncd) %.0f ms\n",
+           cpu_srv * 1000, cpu_all * 1000);
     if (bench_check_hash("syncd rows after the backlog", h, want) != 0 ||
         bench_check_hash("raw SQLite rows", h_raw, want) != 0 || got != n) {
         fprintf(stderr,

@@ -15,6 +15,14 @@
  * frames would hide that one frame). `--frames N` draws N frames per
  * screen (1: first frames alone, for callgrind).
  *
+ * The walk is made twice: first with taps back to back (no idle time,
+ * the rows above), then from a new kiosk with an empty text cache left
+ * idle 300 ms before every tap (20 ms in the smoke run), as a person
+ * leaves it between taps, during which the window loop's idle pre-render
+ * (kiosk/src/app/warm.c, 2 ms slices) prepares the text of the screens
+ * one tap away: the "after 300 ms idle" switch rows, and the longest
+ * slice. Both walks must draw the same pixels (hashed).
+ *
  * Baselines in the same run: for frames, the same screen drawn as bare
  * boxes (clear plus one filled rectangle per widget, no text), the
  * renderer's floor; for tap-to-durable, one raw SQLite row committed with
@@ -25,12 +33,14 @@
  */
 #include <SDL.h>
 #include <SDL_ttf.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "app.h"
@@ -47,20 +57,30 @@ typedef struct {
     SDL_Renderer *r;
     kiosk_textcache_t *text;
     kiosk_view_t *view;
+    kiosk_warm_t *warm;
     int64_t now;
+    uint64_t tap_cpu_ns; /* thread CPU of the last timed tap */
+    /* the idle pre-render: slices run, their longest (wall, CPU), and
+     * the CPU time of all of them */
+    size_t slices;
+    double slice_max_ms, slice_cpu_max_ms, warm_cpu_ms;
 } kb_t;
+
+static uint64_t thread_cpu_ns(void);
 
 static int tap(kb_t *k, const char *id, uint64_t *took_ns)
 {
-    uint64_t t0 = bench_now_ns();
+    uint64_t t0 = bench_now_ns(), c0 = thread_cpu_ns();
     kiosk_input_t in;
     memset(&in, 0, sizeof in);
     in.kind = KIOSK_IN_TAP_ID;
     in.id = id;
     int rc = kiosk_shell_input(k->shell, &in, k->now);
     kiosk_shell_poll(k->shell, k->now);
-    if (took_ns)
+    if (took_ns) {
         *took_ns = bench_now_ns() - t0;
+        k->tap_cpu_ns = thread_cpu_ns() - c0;
+    }
     if (rc < 0)
         fprintf(
             stderr, "bench: tap %s on screen %s failed (%d)\n", id,
@@ -132,7 +152,7 @@ static double pct(double *v, size_t n, double p)
  * frame, the way a person meets it (text seen for the first time is
  * rendered then). The first frame is also one of the frames. */
 static int measure_screen(kb_t *k, const char *label, int frames, bool smoke,
-                          uint64_t tap_ns, uint64_t *all_hash,
+                          int idle_ms, uint64_t tap_ns, uint64_t *all_hash,
                           double *worst_p99, double *worst_switch)
 {
     double *t = calloc((size_t)frames, sizeof *t);
@@ -160,7 +180,7 @@ static int measure_screen(kb_t *k, const char *label, int frames, bool smoke,
             goto done;
         }
     }
-    for (int i = 0; i < frames; i++) {
+    for (int i = 0; i < frames && idle_ms == 0; i++) {
         uint64_t t0 = bench_now_ns();
         (void)frame(k, true);
         b[i] = (double)(bench_now_ns() - t0) / 1e6;
@@ -169,7 +189,8 @@ static int measure_screen(kb_t *k, const char *label, int frames, bool smoke,
     const char *shots = getenv("STEPWISE_BENCH_SHOTS");
     if (shots && *shots) { /* to compare two builds' drawings by eye */
         char path[1024];
-        snprintf(path, sizeof path, "%s/%s.bmp", shots, label);
+        snprintf(path, sizeof path, "%s/%s%s.bmp", shots, label,
+                 idle_ms ? "-idle" : "");
         if (SDL_SaveBMP(k->surf, path) != 0)
             fprintf(stderr, "bench: %s: cannot save the frame: %s\n", path,
                     SDL_GetError());
@@ -181,11 +202,31 @@ static int measure_screen(kb_t *k, const char *label, int frames, bool smoke,
      * processes took the core (the machine the table was made on is
      * shared); the figure itself stays wall-clock */
     double cpu_first = cpu[0];
-    printf("# %s: frame cpu p99 %.2f ms, median %.2f ms, first %.2f ms\n",
+    char fig[200];
+    if (idle_ms) {
+        /* the walk with idle time: the switch is the figure; its frames
+         * are the other walk's (the pixels must be the same) */
+        printf("# %s after %d ms idle: tap + first frame cpu %.2f ms "
+               "(first frame %.2f ms)\n",
+               label, idle_ms, (double)k->tap_cpu_ns / 1e6 + cpu_first,
+               cpu_first);
+        snprintf(fig, sizeof fig,
+                 "kiosk screen switch after %d ms idle, %s (tap + first "
+                 "frame %.2f ms)%s",
+                 idle_ms, label, first, smoke ? " (smoke)" : "");
+        bench_row("kiosk-switch-idle", fig, sw, "ms", NAN, "-", NAN, "< 8 ms",
+                  smoke ? "info" : (sw < 8 ? "pass" : "miss"), first_hash);
+        *all_hash = bench_fnv_u64(*all_hash, first_hash);
+        if (sw > *worst_switch)
+            *worst_switch = sw;
+        rc = 0;
+        goto done;
+    }
+    printf("# %s: frame cpu p99 %.2f ms, median %.2f ms, first %.2f ms, "
+           "tap + first %.2f ms\n",
            label, pct(cpu, (size_t)frames, 0.99), pct(cpu, (size_t)frames, 0.5),
-           cpu_first);
+           cpu_first, (double)k->tap_cpu_ns / 1e6 + cpu_first);
     double bp99 = pct(b, (size_t)frames, 0.99);
-    char fig[160];
     snprintf(fig, sizeof fig,
              "kiosk frame p99, %s (median %.2f, max %.2f ms)%s", label, med,
              max, smoke ? " (smoke)" : "");
@@ -208,6 +249,101 @@ done:
     free(b);
     free(cpu);
     return rc;
+}
+
+/* The walk: Home, a check-in with its number pad and keyboard, and the
+ * board, guide and rating tiles. */
+static const struct {
+    const char *tap; /* NULL: measure this screen */
+    const char *label;
+} walk_steps[] = {
+    {NULL, "home"},
+    {"tile-checkin", NULL},
+    {NULL, "identify"},
+    {"staff-zhang-wei", NULL},
+    {NULL, "checkin-process"},
+    {"proc-telemarketing", NULL},
+    {NULL, "checkin-step"},
+    {"step-tm-call", NULL},
+    {NULL, "checkin-measures"},
+    {"value-calls", NULL},
+    {NULL, "numpad"},
+    {"key-ok", NULL},
+    {"note", NULL},
+    {NULL, "keyboard"},
+    {"k-done", NULL},
+    {"back", NULL},
+    {"back", NULL},
+    {"logout", NULL},
+    {"tile-board", NULL},
+    {NULL, "board"},
+    {"back", NULL},
+    {"tile-guide", NULL},
+    {NULL, "guide"},
+    {"back", NULL},
+    {"tile-rating", NULL},
+    {NULL, "rating-staff"},
+    {"back", NULL},
+};
+
+/* A person looking at the screen before the next tap: the window loop's
+ * idle pre-render (kiosk/src/app/warm.c) in its 2 ms slices, back to
+ * back, until it has nothing left or idle_ms of wall clock have passed.
+ * (The window loop starts it 100 ms after the last input and looks at
+ * the input between slices; here no input comes.) */
+static int idle(kb_t *k, int idle_ms)
+{
+    uint64_t t_end = bench_now_ns() + (uint64_t)idle_ms * 1000000u;
+    for (;;) {
+        uint64_t t0 = bench_now_ns(), c0 = thread_cpu_ns();
+        int rc =
+            kiosk_warm_step(k->warm, kiosk_shell_model(k->shell), 2000000u);
+        double ms = (double)(bench_now_ns() - t0) / 1e6,
+               cpu = (double)(thread_cpu_ns() - c0) / 1e6;
+        k->slices++;
+        k->warm_cpu_ms += cpu;
+        if (ms > k->slice_max_ms)
+            k->slice_max_ms = ms;
+        if (cpu > k->slice_cpu_max_ms)
+            k->slice_cpu_max_ms = cpu;
+        if (rc < 0) {
+            fprintf(stderr, "bench: the idle pre-render failed on %s\n",
+                    screen(k));
+            return -1;
+        }
+        if (rc == 0 || bench_now_ns() >= t_end)
+            return 0;
+    }
+}
+
+/* Walks the screens from first-run, measuring each; with idle_ms, the
+ * kiosk is left idle that long before every tap (only the switch is
+ * reported then, one frame per screen). */
+static int walk(kb_t *k, int frames, bool smoke, int idle_ms, uint64_t *all,
+                double *worst, double *worst_switch)
+{
+    uint64_t tap_ns = 0;
+    if (strcmp(screen(k), "first-run") == 0 &&
+        ((idle_ms && idle(k, idle_ms) != 0) ||
+         tap(k, "continue", &tap_ns) != 0))
+        return -1;
+    for (size_t i = 0; i < sizeof walk_steps / sizeof walk_steps[0]; i++) {
+        if (walk_steps[i].tap) {
+            if ((idle_ms && idle(k, idle_ms) != 0) ||
+                tap(k, walk_steps[i].tap, &tap_ns) != 0)
+                return -1;
+            continue;
+        }
+        if (strcmp(screen(k), walk_steps[i].label) != 0) {
+            fprintf(stderr, "bench: expected screen %s, the kiosk shows %s\n",
+                    walk_steps[i].label, screen(k));
+            return -1;
+        }
+        if (measure_screen(k, walk_steps[i].label, idle_ms ? 1 : frames, smoke,
+                           idle_ms, tap_ns, all, worst, worst_switch) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* One fsynced single-row commit: the floor under tap-to-durable. */
@@ -242,6 +378,20 @@ static double raw_commit_ms(const char *dir, int n)
 done:
     sqlite3_close(db);
     return best;
+}
+
+/* kiosk.conf in dir: a kiosk id but no server. 0 or -1 (said). */
+static int write_conf(const char *dir)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/kiosk.conf", dir);
+    FILE *conf = fopen(path, "w");
+    if (!conf || fputs("kiosk_id = bench-kiosk\nsite = futian\n", conf) < 0 ||
+        fclose(conf) != 0) {
+        fprintf(stderr, "bench: %s: cannot write\n", path);
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -284,19 +434,15 @@ int main(int argc, char **argv)
     }
     if ((k.text = kiosk_textcache_new(font, font_index, err, sizeof err)) ==
             NULL ||
-        (k.view = kiosk_view_new(k.text)) == NULL) {
-        fprintf(stderr, "bench: %s\n", err);
+        (k.view = kiosk_view_new(k.text)) == NULL ||
+        (k.warm = kiosk_warm_new(k.view)) == NULL) {
+        fprintf(stderr, "bench: %s\n", k.text ? "out of memory" : err);
         goto done;
     }
     /* a kiosk id but no server: the first-run screen offers "use it
      * here for now", as on a kiosk waiting for its enrolment */
-    snprintf(obpath, sizeof obpath, "%s/kiosk.conf", dir);
-    FILE *conf = fopen(obpath, "w");
-    if (!conf || fputs("kiosk_id = bench-kiosk\nsite = futian\n", conf) < 0 ||
-        fclose(conf) != 0) {
-        fprintf(stderr, "bench: %s: cannot write\n", obpath);
+    if (write_conf(dir) != 0)
         goto done;
-    }
     kiosk_shell_config_t sc = {.data_dir = dir,
                                .catalogue_path = cat,
                                .assets_dir = assets,
@@ -331,58 +477,10 @@ int main(int argc, char **argv)
               cold, "ms", NAN, "-", NAN, "-", "info", 0);
 
     /* ---- frames, screen by screen, along a check-in and the tiles */
-    uint64_t all = BENCH_FNV_INIT, tap_ns = 0;
+    uint64_t all = BENCH_FNV_INIT;
     double worst = 0, worst_switch = 0;
-    if (strcmp(screen(&k), "first-run") == 0 &&
-        tap(&k, "continue", &tap_ns) != 0)
+    if (walk(&k, frames, smoke, 0, &all, &worst, &worst_switch) != 0)
         goto done;
-    static const struct {
-        const char *tap; /* NULL: measure this screen */
-        const char *label;
-    } walk[] = {
-        {NULL, "home"},
-        {"tile-checkin", NULL},
-        {NULL, "identify"},
-        {"staff-zhang-wei", NULL},
-        {NULL, "checkin-process"},
-        {"proc-telemarketing", NULL},
-        {NULL, "checkin-step"},
-        {"step-tm-call", NULL},
-        {NULL, "checkin-measures"},
-        {"value-calls", NULL},
-        {NULL, "numpad"},
-        {"key-ok", NULL},
-        {"note", NULL},
-        {NULL, "keyboard"},
-        {"k-done", NULL},
-        {"back", NULL},
-        {"back", NULL},
-        {"logout", NULL},
-        {"tile-board", NULL},
-        {NULL, "board"},
-        {"back", NULL},
-        {"tile-guide", NULL},
-        {NULL, "guide"},
-        {"back", NULL},
-        {"tile-rating", NULL},
-        {NULL, "rating-staff"},
-        {"back", NULL},
-    };
-    for (size_t i = 0; i < sizeof walk / sizeof walk[0]; i++) {
-        if (walk[i].tap) {
-            if (tap(&k, walk[i].tap, &tap_ns) != 0)
-                goto done;
-            continue;
-        }
-        if (strcmp(screen(&k), walk[i].label) != 0) {
-            fprintf(stderr, "bench: expected screen %s, the kiosk shows %s\n",
-                    walk[i].label, screen(&k));
-            goto done;
-        }
-        if (measure_screen(&k, walk[i].label, frames, smoke, tap_ns, &all,
-                           &worst, &worst_switch) != 0)
-            goto done;
-    }
     printf("# all screens: pixel hash %016" PRIx64
            ", worst p99 %.2f ms, worst screen switch %.2f ms\n",
            all, worst, worst_switch);
@@ -458,6 +556,71 @@ int main(int argc, char **argv)
              td_max, smoke ? " (smoke)" : "");
     bench_row("kiosk-tap", fig, td_med, "ms", raw_commit_ms(dir, taps),
               "raw fsynced 1-row commit", NAN, "-", "info", got);
+
+    printf("# peak resident memory before the idle walk: %.1f MiB\n",
+           (double)bench_peak_rss_kib() / 1024);
+
+    /* ---- the walk again, from a new kiosk with an empty text cache, the
+     * kiosk left idle before every tap as a person leaves it: the idle
+     * pre-render prepares the screens one tap away */
+    int idle_ms = smoke ? 20 : 300;
+    char dir2[600];
+    snprintf(dir2, sizeof dir2, "%s/idle", dir);
+    kiosk_warm_destroy(&k.warm);
+    kiosk_view_destroy(&k.view);
+    kiosk_textcache_destroy(&k.text);
+    if (mkdir(dir2, 0700) != 0) {
+        fprintf(stderr, "bench: %s: cannot create: %s\n", dir2,
+                strerror(errno));
+        goto done;
+    }
+    if (write_conf(dir2) != 0)
+        goto done;
+    if ((k.text = kiosk_textcache_new(font, font_index, err, sizeof err)) ==
+            NULL ||
+        (k.view = kiosk_view_new(k.text)) == NULL ||
+        (k.warm = kiosk_warm_new(k.view)) == NULL) {
+        fprintf(stderr, "bench: %s\n", k.text ? "out of memory" : err);
+        goto done;
+    }
+    sc.data_dir = dir2;
+    k.now = BENCH_T0_MS;
+    if ((k.shell = kiosk_shell_new(&sc, k.now, err, sizeof err)) == NULL) {
+        fprintf(stderr, "bench: %s\n", err);
+        goto done;
+    }
+    kiosk_textcache_set_renderer(k.text, k.r);
+    kiosk_shell_input(k.shell, &rs, k.now);
+    if (frame(&k, false) != 0)
+        goto done;
+    uint64_t all_idle = BENCH_FNV_INIT;
+    double worst_idle = 0, worst_idle_switch = 0;
+    if (walk(&k, frames, smoke, idle_ms, &all_idle, &worst_idle,
+             &worst_idle_switch) != 0)
+        goto done;
+    size_t entries = 0, renders = 0;
+    kiosk_textcache_stats(k.text, &entries, &renders);
+    printf("# idle walk: pixel hash %016" PRIx64 ", worst screen switch "
+           "%.2f ms; pre-render: %zu slices, longest %.2f ms (CPU %.2f ms), "
+           "CPU %.1f ms in all; text cache %zu entries, %.1f MiB of "
+           "textures\n",
+           all_idle, worst_idle_switch, k.slices, k.slice_max_ms,
+           k.slice_cpu_max_ms, k.warm_cpu_ms, entries,
+           (double)kiosk_textcache_bytes(k.text) / 1048576);
+    if (all_idle != all) {
+        fprintf(stderr,
+                "bench: with the idle pre-render the screens drew other "
+                "pixels (hash %016" PRIx64 ") than without (%016" PRIx64 ")\n",
+                all_idle, all);
+        goto done;
+    }
+    snprintf(fig, sizeof fig,
+             "kiosk idle pre-render slice, longest wall clock (%zu slices; "
+             "longest thread CPU %.2f ms)%s",
+             k.slices, k.slice_cpu_max_ms, smoke ? " (smoke)" : "");
+    bench_row(
+        "kiosk-warm-slice", fig, k.slice_max_ms, "ms", NAN, "-", NAN, "<= 2 ms",
+        smoke ? "info" : (k.slice_max_ms <= 2 ? "pass" : "miss"), all_idle);
     double rss = (double)bench_peak_rss_kib() / 1024;
     bench_row("kiosk-rss",
               smoke ? "kiosk peak resident memory (smoke)"
@@ -467,6 +630,7 @@ int main(int argc, char **argv)
     rc = 0;
 done:
     kiosk_shell_destroy(&k.shell);
+    kiosk_warm_destroy(&k.warm);
     kiosk_view_destroy(&k.view);
     kiosk_textcache_destroy(&k.text);
     if (k.r)

@@ -281,6 +281,23 @@ static int exec_sql(kiosk_outbox_t *self, const char *sql, const char *doing)
     return 0;
 }
 
+int kiosk_outbox_set_cache_kib(kiosk_outbox_t *self, int kib)
+{
+    if (!self)
+        return PROTO_EINVAL;
+    if (kib <= 0) {
+        set_err(self, PROTO_EINVAL,
+                "outbox %s: a page cache of %d KiB was asked for; give a "
+                "size above 0",
+                self->path, kib);
+        return PROTO_EINVAL;
+    }
+    char sql[64];
+    /* a negative cache_size is a size in KiB, not a page count */
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
+    return exec_sql(self, sql, "set the page cache size");
+}
+
 /* The queue of the file at path (found or created); NULL when out of
  * memory or the file cannot be examined. */
 static write_queue_t *queue_get(const char *path)

@@ -6,10 +6,9 @@
  * proto_free, so that a test can fail the Nth allocation and check that
  * every error path frees what it took, as SQLite's test_malloc does.
  *
- * One exception: msgpack-c builds the object tree of a frame being decoded
- * in its own zone with libc malloc, and offers no hook to replace it. That
- * zone lives only inside proto_decode() and is bounded by the pre-scan
- * (codec.c), so it is never reachable from a caller.
+ * The object tree of a frame being decoded is one of those allocations:
+ * codec.c builds it itself rather than in msgpack-c's zone, which used libc
+ * malloc and offered no hook.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -5,8 +5,9 @@
  *
  * Encoding refuses (PROTO_EINVAL) every value the decoder would refuse, so
  * a peer built on this library never puts an invalid frame on the wire.
- * The output buffer grows through proto_realloc (a msgpack_packer with our
- * own write callback), so the allocator tests reach it.
+ * The output buffer grows through proto_realloc, so the allocator tests
+ * reach it; the bytes are written by small writers of our own that emit
+ * exactly what msgpack-c's packer does.
  *
  * Decoding treats every byte as hostile and works in three steps:
  *  1. the frame length against max_frame, before anything is read;
@@ -16,16 +17,17 @@
  *     enclosing containers still expect, one byte at least per element)
  *     must fit in the bytes that remain, nesting stays within
  *     PROTO_MAX_DEPTH, the frame holds at most PROTO_MAX_OBJECTS objects,
- *     0xc1 never appears, and exactly one object fills the frame. msgpack-c
- *     allocates from declared counts, so `dd ff ff ff ff` must die here, in
- *     O(1), and not in malloc;
- *  3. only then msgpack-c builds its object tree (strings point into the
- *     frame, objects live in a zone bounded by step 2), and the tree is
- *     converted through the schema with exact types and bounds.
+ *     0xc1 never appears, and exactly one object fills the frame. A tree
+ *     is allocated from declared counts, so `dd ff ff ff ff` must die here,
+ *     in O(1), and not in malloc;
+ *  3. only then the object tree is built (msgpack-c's msgpack_object
+ *     types, strings pointing into the frame, all objects in one
+ *     allocation of the size step 2 counted), and the tree is converted
+ *     through the schema with exact types and bounds. The path of the
+ *     field being converted, for the diag, is only rendered on failure.
  * On any failure everything taken is freed and the message is left clear.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,27 @@
  * strings, and a NUL would silently cut them short. */
 static bool text_ok(const char *s, size_t n)
 {
-    return n == 0 || (memchr(s, 0, n) == NULL && proto_utf8_valid(s, n));
+    /* Most text is ASCII (ids, keys, enum names): 8 bytes at a time while
+     * no byte has its high bit set and none is NUL; from the first other
+     * byte on, the full checks (the prefix is whole characters). */
+    const unsigned char *p = (const unsigned char *)s;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w & highs) || ((w - ones) & ~w & highs))
+            break;
+        i += 8;
+    }
+    for (; i < n; i++) {
+        if (p[i] == 0)
+            return false;
+        if (p[i] >= 0x80)
+            return memchr(p + i, 0, n - i) == NULL &&
+                   proto_utf8_valid(s + i, n - i);
+    }
+    return true;
 }
 
 #define PTR_AT(base, off) ((void **)((char *)(base) + (off)))
@@ -56,26 +78,119 @@ typedef struct {
     size_t cap;
 } wbuf_t;
 
-/* msgpack_packer write callback: appends to a wbuf_t. The only way it
- * fails is memory, so every pack failure below is PROTO_ENOMEM. */
-static int wbuf_write(void *data, const char *buf, size_t n)
+/* Makes room for n more bytes. The only way encoding fails besides a bound
+ * is memory, so every failure of the writers below is PROTO_ENOMEM. */
+static int wb_reserve(wbuf_t *w, size_t n)
 {
-    wbuf_t *w = data;
-    if (n == 0)
+    if (n <= w->cap - w->len)
         return 0;
     if (n > SIZE_MAX / 2 - w->len)
         return -1;
-    if (w->len + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 256;
-        while (cap < w->len + n)
-            cap *= 2;
-        uint8_t *d = proto_realloc(w->data, cap);
-        if (!d)
-            return -1;
-        w->data = d;
-        w->cap = cap;
-    }
-    memcpy(w->data + w->len, buf, n);
+    size_t cap = w->cap ? w->cap : 512;
+    while (cap < w->len + n)
+        cap *= 2;
+    uint8_t *d = proto_realloc(w->data, cap);
+    if (!d)
+        return -1;
+    w->data = d;
+    w->cap = cap;
+    return 0;
+}
+
+/* The writers emit exactly what msgpack-c's msgpack_pack_* emit (the
+ * shortest form of each integer and length, str8 for short strings), so
+ * the wire bytes are those of a msgpack_packer, without a callback and a
+ * copy per header; bench_codec compares both encodings byte for byte. */
+static int wb_head(wbuf_t *w, uint8_t marker, uint64_t v, int width)
+{
+    if (wb_reserve(w, 9) != 0)
+        return -1;
+    uint8_t *d = w->data + w->len;
+    d[0] = marker;
+    for (int i = 0; i < width; i++)
+        d[1 + i] = (uint8_t)(v >> (8 * (width - 1 - i)));
+    w->len += 1 + (size_t)width;
+    return 0;
+}
+
+static int wb_uint(wbuf_t *w, uint64_t v)
+{
+    if (v < 128)
+        return wb_head(w, (uint8_t)v, 0, 0);
+    if (v < 256)
+        return wb_head(w, 0xcc, v, 1);
+    if (v < 65536)
+        return wb_head(w, 0xcd, v, 2);
+    if (v < 4294967296ull)
+        return wb_head(w, 0xce, v, 4);
+    return wb_head(w, 0xcf, v, 8);
+}
+
+static int wb_int(wbuf_t *w, int64_t v)
+{
+    if (v >= 0)
+        return wb_uint(w, (uint64_t)v);
+    if (v >= -32)
+        return wb_head(w, (uint8_t)(int8_t)v, 0, 0);
+    if (v >= -128)
+        return wb_head(w, 0xd0, (uint64_t)v, 1);
+    if (v >= -32768)
+        return wb_head(w, 0xd1, (uint64_t)v, 2);
+    if (v >= -2147483647ll - 1)
+        return wb_head(w, 0xd2, (uint64_t)v, 4);
+    return wb_head(w, 0xd3, (uint64_t)v, 8);
+}
+
+static int wb_double(wbuf_t *w, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof(bits));
+    return wb_head(w, 0xcb, bits, 8);
+}
+
+static int wb_bool(wbuf_t *w, bool v)
+{
+    return wb_head(w, v ? 0xc3 : 0xc2, 0, 0);
+}
+
+/* A container header: fix form (base | n) below 16, else 16- or 32-bit. */
+static int wb_count(wbuf_t *w, uint8_t fix, uint8_t m16, uint32_t n)
+{
+    if (n < 16)
+        return wb_head(w, (uint8_t)(fix | n), 0, 0);
+    if (n < 65536)
+        return wb_head(w, m16, n, 2);
+    return wb_head(w, (uint8_t)(m16 + 1), n, 4);
+}
+
+static int wb_map(wbuf_t *w, uint32_t n)
+{
+    return wb_count(w, 0x80, 0xde, n);
+}
+
+static int wb_array(wbuf_t *w, uint32_t n)
+{
+    return wb_count(w, 0x90, 0xdc, n);
+}
+
+static int wb_str(wbuf_t *w, const char *s, size_t n)
+{
+    int rc;
+    if (n < 32)
+        rc = wb_head(w, (uint8_t)(0xa0 | n), 0, 0);
+    else if (n < 256)
+        rc = wb_head(w, 0xd9, n, 1);
+    else if (n < 65536)
+        rc = wb_head(w, 0xda, n, 2);
+    else if (n <= UINT32_MAX)
+        rc = wb_head(w, 0xdb, n, 4);
+    else
+        rc = -1;
+    if (rc != 0 || n == 0)
+        return rc;
+    if (wb_reserve(w, n) != 0)
+        return -1;
+    memcpy(w->data + w->len, s, n);
     w->len += n;
     return 0;
 }
@@ -86,26 +201,25 @@ static int wbuf_write(void *data, const char *buf, size_t n)
             return PROTO_ENOMEM;                                               \
     } while (0)
 
-static int enc_text(msgpack_packer *pk, const char *s, size_t n, uint64_t min,
+static int enc_text(wbuf_t *pk, const char *s, size_t n, uint64_t min,
                     uint64_t max)
 {
     if (n < min || n > max || !text_ok(s, n))
         return PROTO_EINVAL;
-    PACK(msgpack_pack_str(pk, n));
-    PACK(msgpack_pack_str_body(pk, s, n));
+    PACK(wb_str(pk, s, n));
     return 0;
 }
 
 /* Canonical number: an integral value that fits is an integer (shortest
  * form), anything else float64. Measures are finite and never negative. */
-static int enc_number(msgpack_packer *pk, double v)
+static int enc_number(wbuf_t *pk, double v)
 {
     if (!isfinite(v) || v < 0)
         return PROTO_EINVAL;
     if (v == floor(v) && v < 9223372036854775808.0)
-        PACK(msgpack_pack_uint64(pk, (uint64_t)v));
+        PACK(wb_uint(pk, (uint64_t)v));
     else
-        PACK(msgpack_pack_double(pk, v));
+        PACK(wb_double(pk, v));
     return 0;
 }
 
@@ -135,11 +249,11 @@ static bool field_is_zero(const void *base, const schema_field_t *f)
     }
 }
 
-static int enc_struct(msgpack_packer *pk, const void *base,
+static int enc_struct(wbuf_t *pk, const void *base,
                       const schema_struct_t *const *ss, size_t nss,
                       const char *type_name);
 
-static int enc_event(msgpack_packer *pk, const proto_event_t *ev)
+static int enc_event(wbuf_t *pk, const proto_event_t *ev)
 {
     const schema_event_t *v = schema_event(ev->type);
     if (!v)
@@ -148,15 +262,14 @@ static int enc_event(msgpack_packer *pk, const proto_event_t *ev)
     return enc_struct(pk, ev, ss, 2, v->body.name);
 }
 
-static int enc_measures(msgpack_packer *pk, const void *base,
-                        const schema_field_t *f)
+static int enc_measures(wbuf_t *pk, const void *base, const schema_field_t *f)
 {
     const proto_measure_t *ms =
         (const proto_measure_t *)((const char *)base + f->offset);
     uint32_t n = CU32_AT(base, f->aux_offset);
     if (n > f->umax)
         return PROTO_EINVAL;
-    PACK(msgpack_pack_map(pk, n));
+    PACK(wb_map(pk, n));
     for (uint32_t i = 0; i < n; i++) {
         size_t kn = strnlen(ms[i].key, sizeof(ms[i].key));
         if (kn == sizeof(ms[i].key))
@@ -173,14 +286,13 @@ static int enc_measures(msgpack_packer *pk, const void *base,
     return 0;
 }
 
-static int enc_args(msgpack_packer *pk, const void *base,
-                    const schema_field_t *f)
+static int enc_args(wbuf_t *pk, const void *base, const schema_field_t *f)
 {
     const proto_arg_t *args = CPTR_AT(base, f->offset);
     uint32_t n = CU32_AT(base, f->aux_offset);
     if (n > f->umax || (n && !args))
         return PROTO_EINVAL;
-    PACK(msgpack_pack_map(pk, n));
+    PACK(wb_map(pk, n));
     for (uint32_t i = 0; i < n; i++) {
         size_t kn = strnlen(args[i].key, sizeof(args[i].key));
         if (kn == sizeof(args[i].key))
@@ -199,14 +311,13 @@ static int enc_args(msgpack_packer *pk, const void *base,
     return 0;
 }
 
-static int enc_array(msgpack_packer *pk, const void *base,
-                     const schema_field_t *f)
+static int enc_array(wbuf_t *pk, const void *base, const schema_field_t *f)
 {
     const char *arr = CPTR_AT(base, f->offset);
     uint32_t n = CU32_AT(base, f->aux_offset);
     if (n > f->umax || n < f->umin || (n && !arr))
         return PROTO_EINVAL;
-    PACK(msgpack_pack_array(pk, n));
+    PACK(wb_array(pk, n));
     for (uint32_t i = 0; i < n; i++) {
         const char *e = arr + (size_t)i * f->elem_size;
         int rc = f->type == SCHEMA_EVENTS
@@ -218,8 +329,7 @@ static int enc_array(msgpack_packer *pk, const void *base,
     return 0;
 }
 
-static int enc_field(msgpack_packer *pk, const void *base,
-                     const schema_field_t *f)
+static int enc_field(wbuf_t *pk, const void *base, const schema_field_t *f)
 {
     const char *p = (const char *)base + f->offset;
     switch (f->type) {
@@ -227,18 +337,18 @@ static int enc_field(msgpack_packer *pk, const void *base,
         uint64_t v = schema_get_uint(base, f);
         if (v < f->umin || v > f->umax)
             return PROTO_EINVAL;
-        PACK(msgpack_pack_uint64(pk, v));
+        PACK(wb_uint(pk, v));
         return 0;
     }
     case SCHEMA_INT: {
         int64_t v = schema_get_int(base, f);
         if (v < f->imin || v > f->imax)
             return PROTO_EINVAL;
-        PACK(msgpack_pack_int64(pk, v));
+        PACK(wb_int(pk, v));
         return 0;
     }
     case SCHEMA_BOOL:
-        PACK(*(const bool *)p ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+        PACK(wb_bool(pk, *(const bool *)p));
         return 0;
     case SCHEMA_STR: {
         size_t n = strnlen(p, f->umax + 1);
@@ -277,7 +387,7 @@ static int enc_field(msgpack_packer *pk, const void *base,
 
 /* One map: "type" first when type_name is given (events), then the present
  * fields of each struct in table order. */
-static int enc_struct(msgpack_packer *pk, const void *base,
+static int enc_struct(wbuf_t *pk, const void *base,
                       const schema_struct_t *const *ss, size_t nss,
                       const char *type_name)
 {
@@ -287,7 +397,7 @@ static int enc_struct(msgpack_packer *pk, const void *base,
             if (ss[s]->fields[i].required ||
                 !field_is_zero(base, &ss[s]->fields[i]))
                 count++;
-    PACK(msgpack_pack_map(pk, count));
+    PACK(wb_map(pk, count));
     if (type_name) {
         int rc = enc_text(pk, "type", 4, 1, 4);
         if (rc == 0)
@@ -330,14 +440,11 @@ int proto_encode(const proto_msg_t *msg, uint8_t **out, size_t *out_len)
         return PROTO_EINVAL;
 
     wbuf_t w = {0};
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &w, wbuf_write);
     const schema_struct_t *body = &m->body;
     int rc = PROTO_ENOMEM;
-    if (msgpack_pack_array(&pk, 2) != 0 ||
-        msgpack_pack_uint64(&pk, (uint64_t)m->id) != 0)
+    if (wb_array(&w, 2) != 0 || wb_uint(&w, (uint64_t)m->id) != 0)
         goto cleanup;
-    rc = enc_struct(&pk, msg, &body, 1, NULL);
+    rc = enc_struct(&w, msg, &body, 1, NULL);
     /* Within every bound, a frame can still outgrow its socket's limit
      * (a FEED of 500 long suggestions): the peer would refuse it. */
     if (rc == 0 && w.len > frame_limit(m->id))
@@ -365,7 +472,8 @@ static uint64_t read_be(const uint8_t *p, int width)
 /* Checks that buf is exactly one well-formed msgpack object that msgpack-c
  * can build within bounded memory. Allocates nothing. On failure *at is the
  * offset of the offending byte. */
-static int prescan(const uint8_t *buf, size_t len, size_t *at)
+static int prescan(const uint8_t *buf, size_t len, size_t *at,
+                   size_t *n_objects)
 {
     uint64_t pending[PROTO_MAX_DEPTH + 1]; /* elements left per level */
     int top = 0;                           /* level 0: the frame itself */
@@ -519,60 +627,306 @@ static int prescan(const uint8_t *buf, size_t len, size_t *at)
         pending[++top] = elems;
     }
     *at = pos;
+    *n_objects = (size_t)objects;
     return pos == len ? 0 : PROTO_ETRAILING;
 }
 
+/* ==== Decoding: the object tree ========================================= */
+
+/* Builds msgpack-c's object tree of a frame the pre-scan accepted, the way
+ * msgpack_unpack_next would (same types: a signed integer that is not
+ * negative is POSITIVE_INTEGER, float32 is FLOAT32 with its value in f64;
+ * strings, bins and exts point into the frame), but in one allocation of
+ * the size the pre-scan counted, without msgpack-c's zone and its
+ * per-chunk mallocs. The pre-scan proved every header and length sound and
+ * the nesting within PROTO_MAX_DEPTH, so nothing is checked again here. */
+typedef struct {
+    msgpack_object *pool; /* one slot per object of the frame */
+    size_t used;
+} tree_t;
+
+_Static_assert(sizeof(msgpack_object_kv) == 2 * sizeof(msgpack_object),
+               "a map's pairs are carved from the object pool");
+
+static const uint8_t *build(tree_t *t, const uint8_t *p, msgpack_object *o)
+{
+    uint8_t b = *p++;
+    uint64_t n = 0; /* length or count */
+    int width = 0;
+    enum { STR, BIN, EXT, ARR, MAP } kind;
+
+    if (b <= 0x7f) {
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = b;
+        return p;
+    }
+    if (b >= 0xe0) {
+        o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+        o->via.i64 = (int8_t)b;
+        return p;
+    }
+    if (b <= 0x8f) {
+        kind = MAP;
+        n = b & 0x0f;
+    } else if (b <= 0x9f) {
+        kind = ARR;
+        n = b & 0x0f;
+    } else if (b <= 0xbf) {
+        kind = STR;
+        n = b & 0x1f;
+    } else {
+        switch (b) {
+        case 0xc0:
+            o->type = MSGPACK_OBJECT_NIL;
+            return p;
+        case 0xc2:
+        case 0xc3:
+            o->type = MSGPACK_OBJECT_BOOLEAN;
+            o->via.boolean = b == 0xc3;
+            return p;
+        case 0xca: {
+            uint32_t bits = (uint32_t)read_be(p, 4);
+            float f;
+            memcpy(&f, &bits, sizeof(f));
+            o->type = MSGPACK_OBJECT_FLOAT32;
+            o->via.f64 = f;
+            return p + 4;
+        }
+        case 0xcb: {
+            uint64_t bits = read_be(p, 8);
+            o->type = MSGPACK_OBJECT_FLOAT64;
+            memcpy(&o->via.f64, &bits, sizeof(bits));
+            return p + 8;
+        }
+        case 0xcc:
+        case 0xcd:
+        case 0xce:
+        case 0xcf:
+            width = 1 << (b - 0xcc);
+            o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+            o->via.u64 = read_be(p, width);
+            return p + width;
+        case 0xd0:
+        case 0xd1:
+        case 0xd2:
+        case 0xd3: {
+            width = 1 << (b - 0xd0);
+            uint64_t u = read_be(p, width);
+            int64_t v;
+            if (width == 1)
+                v = (int8_t)u;
+            else if (width == 2)
+                v = (int16_t)u;
+            else if (width == 4)
+                v = (int32_t)u;
+            else
+                v = (int64_t)u;
+            if (v < 0) {
+                o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+                o->via.i64 = v;
+            } else {
+                o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+                o->via.u64 = (uint64_t)v;
+            }
+            return p + width;
+        }
+        case 0xd4:
+        case 0xd5:
+        case 0xd6:
+        case 0xd7:
+        case 0xd8: /* fixext: type byte, then 1/2/4/8/16 bytes */
+            o->type = MSGPACK_OBJECT_EXT;
+            o->via.ext.type = (int8_t)p[0];
+            o->via.ext.size = 1u << (b - 0xd4);
+            o->via.ext.ptr = (const char *)p + 1;
+            return p + 1 + o->via.ext.size;
+        case 0xc4:
+        case 0xc5:
+        case 0xc6:
+            kind = BIN;
+            width = 1 << (b - 0xc4);
+            break;
+        case 0xc7:
+        case 0xc8:
+        case 0xc9:
+            kind = EXT;
+            width = 1 << (b - 0xc7);
+            break;
+        case 0xd9:
+        case 0xda:
+        case 0xdb:
+            kind = STR;
+            width = 1 << (b - 0xd9);
+            break;
+        case 0xdc:
+        case 0xdd:
+            kind = ARR;
+            width = 2 << (b - 0xdc);
+            break;
+        default: /* 0xde, 0xdf; 0xc1 never passes the pre-scan */
+            kind = MAP;
+            width = 2 << (b - 0xde);
+            break;
+        }
+        n = read_be(p, width);
+        p += width;
+    }
+    switch (kind) {
+    case STR:
+        o->type = MSGPACK_OBJECT_STR;
+        o->via.str.size = (uint32_t)n;
+        o->via.str.ptr = (const char *)p;
+        return p + n;
+    case BIN:
+        o->type = MSGPACK_OBJECT_BIN;
+        o->via.bin.size = (uint32_t)n;
+        o->via.bin.ptr = (const char *)p;
+        return p + n;
+    case EXT:
+        o->type = MSGPACK_OBJECT_EXT;
+        o->via.ext.type = (int8_t)p[0];
+        o->via.ext.size = (uint32_t)n;
+        o->via.ext.ptr = (const char *)p + 1;
+        return p + 1 + n;
+    case ARR: {
+        o->type = MSGPACK_OBJECT_ARRAY;
+        o->via.array.size = (uint32_t)n;
+        o->via.array.ptr = n ? t->pool + t->used : NULL;
+        t->used += (size_t)n;
+        for (uint32_t i = 0; i < n; i++)
+            p = build(t, p, &o->via.array.ptr[i]);
+        return p;
+    }
+    default: {
+        o->type = MSGPACK_OBJECT_MAP;
+        o->via.map.size = (uint32_t)n;
+        o->via.map.ptr = n ? (msgpack_object_kv *)(t->pool + t->used) : NULL;
+        t->used += 2 * (size_t)n;
+        for (uint32_t i = 0; i < n; i++) {
+            p = build(t, p, &o->via.map.ptr[i].key);
+            p = build(t, p, &o->via.map.ptr[i].val);
+        }
+        return p;
+    }
+    }
+}
+
 /* ==== Decoding: step 3, conversion through the schema =================== */
+
+/* The path of the field being converted ("PUSH.events[3].measures") is
+ * kept as a stack of segments and only rendered into text when decoding
+ * fails: formatting it for every field of every good frame cost more than
+ * the conversion itself. Rendered, it is the segments' text concatenated
+ * and cut at sizeof(where) - 1 bytes. The schema nests a few levels only
+ * (message, list, element, field, key), well within PATH_MAX_SEGS. */
+enum { SEG_TEXT, SEG_FIELD, SEG_INDEX, SEG_KEY };
+
+typedef struct {
+    uint8_t kind;
+    uint32_t n;     /* SEG_INDEX: the index; SEG_KEY: the key's length */
+    uint32_t index; /* SEG_KEY: shown instead when it is not printable */
+    const char *s;  /* SEG_TEXT, SEG_FIELD: NUL-terminated; SEG_KEY: bytes */
+} path_seg_t;
+
+#define PATH_MAX_SEGS 16
 
 typedef struct {
     const uint8_t *buf;
     size_t len;
     size_t off; /* best-effort offset of the field being converted */
-    char path[sizeof(((proto_diag_t *)0)->where)];
-    size_t plen;
+    path_seg_t seg[PATH_MAX_SEGS];
+    size_t nseg;
     proto_diag_t *diag;
 } dctx_t;
 
-__attribute__((format(printf, 2, 3))) static size_t
-path_push(dctx_t *c, const char *fmt, ...)
+static size_t path_push_seg(dctx_t *c, uint8_t kind, const char *s, uint32_t n)
 {
-    size_t old = c->plen;
-    size_t room = sizeof(c->path) - c->plen;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(c->path + c->plen, room, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        c->path[c->plen] = '\0';
-    else if ((size_t)n >= room)
-        c->plen = sizeof(c->path) - 1;
-    else
-        c->plen += (size_t)n;
+    size_t old = c->nseg;
+    if (c->nseg < PATH_MAX_SEGS)
+        c->seg[c->nseg++] =
+            (path_seg_t){.kind = kind, .n = n, .index = 0, .s = s};
+    return old;
+}
+
+static size_t path_push_text(dctx_t *c, const char *s)
+{
+    return path_push_seg(c, SEG_TEXT, s, 0);
+}
+
+static size_t path_push_field(dctx_t *c, const char *key)
+{
+    return path_push_seg(c, SEG_FIELD, key, 0);
+}
+
+static size_t path_push_index(dctx_t *c, uint32_t i)
+{
+    return path_push_seg(c, SEG_INDEX, NULL, i);
+}
+
+/* A key from the wire goes into the path only when it is printable text
+ * (diag text ends up in logs and ERROR replies); else the index does. The
+ * choice is made when the path is rendered. */
+static size_t path_push_key(dctx_t *c, const msgpack_object *key,
+                            uint32_t index)
+{
+    if (key->type != MSGPACK_OBJECT_STR)
+        return path_push_index(c, index);
+    size_t old = path_push_seg(c, SEG_KEY, key->via.str.ptr, key->via.str.size);
+    if (old < c->nseg)
+        c->seg[old].index = index;
     return old;
 }
 
 static void path_pop(dctx_t *c, size_t old)
 {
-    c->plen = old;
-    c->path[old] = '\0';
+    c->nseg = old;
 }
 
-/* A key from the wire goes into the path only when it is printable text
- * (diag text ends up in logs and ERROR replies); else the index does. */
-static size_t path_push_key(dctx_t *c, const msgpack_object *key,
-                            uint32_t index)
+static void put(char *dst, size_t *len, size_t cap, const char *s, size_t n)
 {
-    if (key->type != MSGPACK_OBJECT_STR)
-        return path_push(c, "[%u]", index);
-    const char *s = key->via.str.ptr;
-    uint32_t n = key->via.str.size;
-    bool printable = n > 0 && n <= PROTO_KEY_MAX && text_ok(s, n);
-    for (uint32_t i = 0; printable && i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            printable = false;
-    if (printable)
-        return path_push(c, ".%.*s", (int)n, s);
-    return path_push(c, "[%u]", index);
+    size_t room = cap - 1 - *len;
+    if (n > room)
+        n = room;
+    memcpy(dst + *len, s, n);
+    *len += n;
+}
+
+static void path_render(const dctx_t *c, char *dst, size_t cap)
+{
+    size_t len = 0;
+    char num[16];
+    for (size_t i = 0; i < c->nseg; i++) {
+        const path_seg_t *g = &c->seg[i];
+        switch (g->kind) {
+        case SEG_FIELD:
+            put(dst, &len, cap, ".", 1);
+            /* fall through */
+        case SEG_TEXT:
+            put(dst, &len, cap, g->s, strlen(g->s));
+            break;
+        case SEG_KEY: {
+            bool printable =
+                g->n > 0 && g->n <= PROTO_KEY_MAX && text_ok(g->s, g->n);
+            for (uint32_t k = 0; printable && k < g->n; k++)
+                if ((unsigned char)g->s[k] < 0x20 || g->s[k] == 0x7f)
+                    printable = false;
+            if (printable) {
+                put(dst, &len, cap, ".", 1);
+                put(dst, &len, cap, g->s, g->n);
+                break;
+            }
+            int n = snprintf(num, sizeof(num), "[%u]", g->index);
+            put(dst, &len, cap, num, n > 0 ? (size_t)n : 0);
+            break;
+        }
+        default: {
+            int n = snprintf(num, sizeof(num), "[%u]", g->n);
+            put(dst, &len, cap, num, n > 0 ? (size_t)n : 0);
+            break;
+        }
+        }
+    }
+    dst[len] = '\0';
 }
 
 static void mark(dctx_t *c, const msgpack_object *o)
@@ -587,17 +941,23 @@ static void mark(dctx_t *c, const msgpack_object *o)
 static int fail(dctx_t *c, int code)
 {
     if (c->diag) {
-        memcpy(c->diag->where, c->path, c->plen + 1);
+        path_render(c, c->diag->where, sizeof(c->diag->where));
         c->diag->offset = c->off;
     }
     return code;
 }
 
+/* Whether the bytes of a str object are the C string s. No strlen: the
+ * first differing byte (usually the first) ends the comparison. */
 static bool str_eq(const msgpack_object *o, const char *s)
 {
-    size_t n = strlen(s);
-    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           memcmp(o->via.str.ptr, s, n) == 0;
+    if (o->type != MSGPACK_OBJECT_STR)
+        return false;
+    const char *p = o->via.str.ptr;
+    uint32_t n = o->via.str.size, i = 0;
+    while (i < n && s[i] && s[i] == p[i])
+        i++;
+    return i == n && s[n] == '\0';
 }
 
 static bool same_str(const msgpack_object *a, const msgpack_object *b)
@@ -646,7 +1006,7 @@ static int dec_event(dctx_t *c, const msgpack_object *o, proto_event_t *ev)
     for (uint32_t i = 0; i < o->via.map.size && !t; i++)
         if (str_eq(&o->via.map.ptr[i].key, "type"))
             t = &o->via.map.ptr[i].val;
-    size_t old = path_push(c, ".type");
+    size_t old = path_push_field(c, "type");
     if (!t)
         return fail(c, PROTO_EMISSING);
     if (t->type != MSGPACK_OBJECT_STR)
@@ -766,7 +1126,7 @@ static int dec_array(dctx_t *c, const msgpack_object *o, void *base,
     for (uint32_t i = 0; i < n; i++) {
         const msgpack_object *e = &o->via.array.ptr[i];
         char *elem = arr + (size_t)i * f->elem_size;
-        size_t old = path_push(c, "[%u]", i);
+        size_t old = path_push_index(c, i);
         int rc;
         if (f->type == SCHEMA_EVENTS)
             rc = dec_event(c, e, (proto_event_t *)elem);
@@ -863,10 +1223,24 @@ static int dec_field(dctx_t *c, const msgpack_object *o, void *base,
     return fail(c, PROTO_EINVAL);
 }
 
+/* The field named by key k. The encoder writes fields in table order, so
+ * the field after the last one found (*si, *fi on entry) is tried first;
+ * then the tables from the start. Keys are unique across the structs of one
+ * map (test_schema_table_is_sane), so either way finds the same field. */
 static bool find_field(const msgpack_object *k,
                        const schema_struct_t *const *ss, size_t nss, size_t *si,
                        size_t *fi)
 {
+    size_t hs = *si, hf = *fi;
+    while (hs < nss && hf >= ss[hs]->n_fields) {
+        hs++;
+        hf = 0;
+    }
+    if (hs < nss && str_eq(k, ss[hs]->fields[hf].key)) {
+        *si = hs;
+        *fi = hf;
+        return true;
+    }
     for (size_t s = 0; s < nss; s++) {
         for (size_t i = 0; i < ss[s]->n_fields; i++) {
             if (str_eq(k, ss[s]->fields[i].key)) {
@@ -886,6 +1260,14 @@ static int dec_struct(dctx_t *c, const msgpack_object *o, void *base,
                       const char *skip_key)
 {
     uint64_t seen[2] = {0, 0};
+    /* Duplicate keys: a known key is a duplicate when its field was seen,
+     * the skipped key when it was met before, an unknown key when it equals
+     * an earlier unknown one (no known key equals an unknown one). The
+     * first repeated key is reported, as a pairwise comparison would. */
+    uint32_t unknown[SCHEMA_MAX_KEYS];
+    uint32_t n_unknown = 0;
+    bool skip_seen = false;
+    size_t next_s = 0, next_f = 0; /* where find_field looks first */
     if (o->type != MSGPACK_OBJECT_MAP)
         return fail(c, PROTO_ETYPE);
     uint32_t n = o->via.map.size;
@@ -896,19 +1278,29 @@ static int dec_struct(dctx_t *c, const msgpack_object *o, void *base,
         if (k->type != MSGPACK_OBJECT_STR)
             return fail(c, PROTO_ETYPE);
         mark(c, k);
-        for (uint32_t j = 0; j < i; j++) {
-            if (same_str(k, &o->via.map.ptr[j].key)) {
-                path_push_key(c, k, i);
-                return fail(c, PROTO_EDUPKEY);
-            }
+        bool dup = false;
+        size_t si = next_s, fi = next_f;
+        bool known = false;
+        if (skip_key && str_eq(k, skip_key)) {
+            dup = skip_seen;
+            skip_seen = true;
+        } else if ((known = find_field(k, ss, nss, &si, &fi))) {
+            dup = (seen[si] >> fi) & 1;
+        } else {
+            for (uint32_t j = 0; j < n_unknown && !dup; j++)
+                dup = same_str(k, &o->via.map.ptr[unknown[j]].key);
+            unknown[n_unknown++] = i;
         }
-        if (skip_key && str_eq(k, skip_key))
-            continue;
-        size_t si, fi;
-        if (!find_field(k, ss, nss, &si, &fi))
-            continue; /* unknown key: a newer peer's field */
+        if (dup) {
+            path_push_key(c, k, i);
+            return fail(c, PROTO_EDUPKEY);
+        }
+        if (!known)
+            continue; /* the skipped key, or a newer peer's field */
+        next_s = si;
+        next_f = fi + 1;
         const schema_field_t *f = &ss[si]->fields[fi];
-        size_t old = path_push(c, ".%s", f->key);
+        size_t old = path_push_field(c, f->key);
         int rc = dec_field(c, &o->via.map.ptr[i].val, base, f);
         if (rc < 0)
             return rc;
@@ -918,7 +1310,7 @@ static int dec_struct(dctx_t *c, const msgpack_object *o, void *base,
     for (size_t s = 0; s < nss; s++) {
         for (size_t i = 0; i < ss[s]->n_fields; i++) {
             if (ss[s]->fields[i].required && !(seen[s] & (1ull << i))) {
-                path_push(c, ".%s", ss[s]->fields[i].key);
+                path_push_field(c, ss[s]->fields[i].key);
                 return fail(c, PROTO_EMISSING);
             }
         }
@@ -928,12 +1320,12 @@ static int dec_struct(dctx_t *c, const msgpack_object *o, void *base,
 
 static int dec_message(dctx_t *c, const msgpack_object *o, proto_msg_t *msg)
 {
-    path_push(c, "message");
+    path_push_text(c, "message");
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2)
         return fail(c, PROTO_ETYPE);
     const msgpack_object *id = &o->via.array.ptr[0];
     const msgpack_object *body = &o->via.array.ptr[1];
-    path_push(c, ".id");
+    path_push_field(c, "id");
     if (id->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         return fail(c, PROTO_EUNKNOWNMSG);
     if (id->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -943,7 +1335,7 @@ static int dec_message(dctx_t *c, const msgpack_object *o, proto_msg_t *msg)
     if (!m)
         return fail(c, PROTO_EUNKNOWNMSG);
     path_pop(c, 0);
-    path_push(c, "%s", m->body.name);
+    path_push_text(c, m->body.name);
     if (body->type != MSGPACK_OBJECT_MAP)
         return fail(c, PROTO_ETYPE);
     msg->type = (proto_msg_type_t)m->id;
@@ -955,7 +1347,6 @@ int proto_decode(const uint8_t *buf, size_t len, size_t max_frame,
                  proto_msg_t *msg, proto_diag_t *diag)
 {
     dctx_t c = {.buf = buf, .len = len, .diag = diag};
-    c.path[0] = '\0';
     if (diag)
         memset(diag, 0, sizeof(*diag));
     if (!msg)
@@ -966,35 +1357,35 @@ int proto_decode(const uint8_t *buf, size_t len, size_t max_frame,
     if (max_frame == 0)
         max_frame = PROTO_MAX_FRAME;
 
-    path_push(&c, "frame");
+    path_push_text(&c, "frame");
     if (len > max_frame) {
         c.off = max_frame;
         return fail(&c, PROTO_ETOOBIG);
     }
-    int rc = prescan(buf, len, &c.off);
+    size_t n_objects = 0;
+    int rc = prescan(buf, len, &c.off, &n_objects);
     if (rc < 0)
         return fail(&c, rc);
     path_pop(&c, 0);
 
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
-    msgpack_unpack_return r =
-        msgpack_unpack_next(&u, (const char *)buf, len, &off);
-    if (r == MSGPACK_UNPACK_NOMEM_ERROR) {
+    tree_t t = {.pool = NULL, .used = 0};
+    msgpack_object root;
+    if (n_objects > 1 &&
+        !(t.pool = proto_malloc((n_objects - 1) * sizeof(*t.pool)))) {
+        path_push_text(&c, "frame");
         rc = fail(&c, PROTO_ENOMEM);
-    } else if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
-        /* The pre-scan accepted what msgpack-c refuses: a bug in one of
-         * them. The fuzzer must hear of it. */
+    } else if (build(&t, buf, &root) != buf + len || t.used + 1 != n_objects) {
+        /* The pre-scan accepted what the builder reads otherwise: a bug in
+         * one of them. The fuzzer must hear of it. */
 #ifdef STEPWISE_FUZZING
         abort();
 #endif
-        path_push(&c, "frame");
+        path_push_text(&c, "frame");
         rc = fail(&c, PROTO_EMALFORMED);
     } else {
-        rc = dec_message(&c, &u.data, msg);
+        rc = dec_message(&c, &root, msg);
     }
-    msgpack_unpacked_destroy(&u);
+    proto_free(t.pool);
     if (rc < 0)
         proto_msg_clear(msg);
     return rc;

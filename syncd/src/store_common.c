@@ -1,9 +1,13 @@
 /*
  * store_common.c — the forms and rules every store backend shares
  * (store_common.h): the text buffer, numbers, JSON and CSV fields, the
- * dead-letter JSON of an event, the export's row format and the
- * suggestion lifecycle's transitions. Kept out of the backends so that
- * SQLite and PostgreSQL write the same bytes and refuse the same things.
+ * dead-letter JSON of an event, the batch checks, the points cap, the
+ * suggestion lifecycle's transitions and the checks and changes of a
+ * decision or merge, suggestions and standings from rows, the
+ * verification reports, the near-duplicate search terms and the export's
+ * row format. Kept out of the backends so that SQLite and PostgreSQL
+ * write the same bytes and refuse the same things; a backend keeps its
+ * SQL and its driver calls.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -84,7 +88,19 @@ void syncd_fmt_number(char *out, size_t size, double v)
         return;
     }
     if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(out, size, "%.0f", v);
+        /* by hand: this runs for every measure of every check-in */
+        char tmp[24];
+        size_t n = 0, o = 0;
+        uint64_t u = (uint64_t)fabs(v);
+
+        do
+            tmp[n++] = (char)('0' + u % 10);
+        while ((u /= 10) != 0 && n < sizeof tmp);
+        if (v < 0 && o + 1 < size)
+            out[o++] = '-';
+        while (n > 0 && o + 1 < size)
+            out[o++] = tmp[--n];
+        out[o] = '\0';
         return;
     }
     for (int prec = 15; prec <= 17; prec++) {
@@ -302,6 +318,15 @@ int syncd_store_batch_check(const syncd_ingest_item_t *items, size_t n,
     return 0;
 }
 
+double syncd_points_capped(double points, double cap, double so_far)
+{
+    double left = cap - so_far;
+
+    if (left < 0)
+        left = 0;
+    return points > left ? left : points;
+}
+
 /* ---- Suggestion lifecycle */
 
 static const char *const statuses[] = {
@@ -373,9 +398,280 @@ bool syncd_measure_ok(const char *m)
     return (size_t)(colon - m) <= PROTO_ID_MAX + PROTO_KEY_MAX;
 }
 
+/* ---- Suggestions as rows */
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+int syncd_suggestion_fill_proto(proto_suggestion_t *sg, const char *const *cols)
+{
+    memset(sg, 0, sizeof *sg);
+    snprintf(sg->id, sizeof sg->id, "%s", or_empty(cols[0]));
+    sg->kind = strcmp(or_empty(cols[1]), "problem") == 0 ? PROTO_KIND_PROBLEM
+                                                         : PROTO_KIND_IDEA;
+    snprintf(sg->status, sizeof sg->status, "%s", or_empty(cols[2]));
+    sg->title = proto_strdup(or_empty(cols[3]));
+    if (cols[4])
+        sg->body = proto_strdup(cols[4]);
+    snprintf(sg->process_id, sizeof sg->process_id, "%s", or_empty(cols[5]));
+    snprintf(sg->step_id, sizeof sg->step_id, "%s", or_empty(cols[6]));
+    snprintf(sg->author_id, sizeof sg->author_id, "%s", or_empty(cols[7]));
+    sg->votes = (uint32_t)strtoll(or_empty(cols[8]), NULL, 10);
+    snprintf(sg->owner_id, sizeof sg->owner_id, "%s", or_empty(cols[9]));
+    snprintf(sg->due, sizeof sg->due, "%s", or_empty(cols[10]));
+    if (cols[11])
+        sg->feedback = proto_strdup(cols[11]);
+    snprintf(sg->merged_into, sizeof sg->merged_into, "%s", or_empty(cols[12]));
+    sg->created_ms = strtoll(or_empty(cols[13]), NULL, 10);
+    sg->updated_ms = strtoll(or_empty(cols[14]), NULL, 10);
+    if (sg->title == NULL || (cols[4] && sg->body == NULL) ||
+        (cols[11] && sg->feedback == NULL))
+        return PROTO_ENOMEM;
+    return 0;
+}
+
+int syncd_suggestion_fill(syncd_suggestion_t *out, const char *const *cols)
+{
+    if (syncd_suggestion_fill_proto(&out->s, cols) < 0) {
+        proto_free(out->s.title);
+        proto_free(out->s.body);
+        proto_free(out->s.feedback);
+        memset(&out->s, 0, sizeof out->s);
+        return PROTO_ENOMEM;
+    }
+    out->change_id = (uint64_t)strtoll(or_empty(cols[15]), NULL, 10);
+    snprintf(out->site_id, sizeof out->site_id, "%s", or_empty(cols[16]));
+    snprintf(out->measure, sizeof out->measure, "%s", or_empty(cols[17]));
+    snprintf(out->done_day, sizeof out->done_day, "%s", or_empty(cols[18]));
+    return 0;
+}
+
+void syncd_standing_fill(proto_standing_t *rows, uint32_t i, const char *week,
+                         const char *staff_id, const char *team_id,
+                         int64_t points)
+{
+    proto_standing_t *r = &rows[i];
+
+    memset(r, 0, sizeof *r);
+    snprintf(r->week, sizeof r->week, "%s", week);
+    snprintf(r->staff_id, sizeof r->staff_id, "%s", or_empty(staff_id));
+    snprintf(r->team_id, sizeof r->team_id, "%s", or_empty(team_id));
+    r->points = points;
+    r->rank =
+        (i > 0 && rows[i - 1].points == points) ? rows[i - 1].rank : i + 1;
+}
+
+/* ---- Decisions and merges: the checks and the changes that are the
+ *      same whatever the SQL. */
+
+int syncd_decision_check(const syncd_decision_t *d, char *why, size_t why_len)
+{
+    if (!syncd_status_known(d->status) || strcmp(d->status, "merged") == 0)
+        snprintf(why, why_len,
+                 "status \"%s\" is not one a decision can set; use new, "
+                 "review, accepted, in_progress, done or rejected (merge "
+                 "with syncctl merge)",
+                 d->status);
+    else if (d->due && d->due[0] && !syncd_date_ok(d->due))
+        snprintf(why, why_len,
+                 "due date \"%s\" is not a date; write it as YYYY-MM-DD",
+                 d->due);
+    else if (d->measure && d->measure[0] && !syncd_measure_ok(d->measure))
+        snprintf(why, why_len,
+                 "success measure \"%s\" is malformed; write "
+                 "STEP.MEASURE:up or STEP.MEASURE:down (e.g. "
+                 "tm-call.effective:up)",
+                 d->measure);
+    else if (d->feedback && strlen(d->feedback) > PROTO_BODY_MAX)
+        snprintf(why, why_len, "feedback is %zu bytes; keep it within %d",
+                 strlen(d->feedback), PROTO_BODY_MAX);
+    else if (d->owner_id && strlen(d->owner_id) > PROTO_ID_MAX)
+        snprintf(why, why_len, "owner id is over %d bytes", PROTO_ID_MAX);
+    else if (!syncd_date_ok(d->day))
+        snprintf(why, why_len, "decision day \"%s\" is not a YYYY-MM-DD date",
+                 d->day);
+    else
+        return 0;
+    return PROTO_EINVAL;
+}
+
+int syncd_decision_apply(syncd_suggestion_t *sg, const char *from,
+                         const syncd_decision_t *d, char *why, size_t why_len)
+{
+    if (!syncd_status_transition_ok(from, d->status)) {
+        const char *to = syncd_status_allowed_from(from);
+
+        snprintf(why, why_len,
+                 "suggestion %s is \"%s\" and cannot become \"%s\"; %s%s",
+                 sg->s.id, from, d->status,
+                 to[0] ? "from there it can become: " : "it is closed",
+                 to[0] ? to : "; record a new suggestion instead");
+        return PROTO_ESTATE;
+    }
+    snprintf(sg->s.status, sizeof sg->s.status, "%s", d->status);
+    if (d->owner_id)
+        snprintf(sg->s.owner_id, sizeof sg->s.owner_id, "%s", d->owner_id);
+    if (d->due)
+        snprintf(sg->s.due, sizeof sg->s.due, "%s", d->due);
+    if (d->measure)
+        snprintf(sg->measure, sizeof sg->measure, "%s", d->measure);
+    if (d->feedback) {
+        proto_free(sg->s.feedback);
+        sg->s.feedback = d->feedback[0] ? proto_strdup(d->feedback) : NULL;
+        if (d->feedback[0] && sg->s.feedback == NULL) {
+            snprintf(why, why_len, "out of memory");
+            return PROTO_ENOMEM;
+        }
+    }
+    if (strcmp(d->status, "done") == 0 && strcmp(from, "done") != 0)
+        snprintf(sg->done_day, sizeof sg->done_day, "%s", d->day);
+    return 0;
+}
+
+int syncd_merge_check(const syncd_suggestion_t *a, const syncd_suggestion_t *b,
+                      char *why, size_t why_len)
+{
+    if (strcmp(a->site_id, b->site_id) != 0) {
+        snprintf(why, why_len,
+                 "suggestion %s is from site %s and %s from site %s; only "
+                 "suggestions of one site can be merged",
+                 a->s.id, a->site_id, b->s.id, b->site_id);
+        return PROTO_EINVAL;
+    }
+    if (strcmp(a->s.status, "new") != 0 && strcmp(a->s.status, "review") != 0) {
+        snprintf(why, why_len,
+                 "suggestion %s is \"%s\"; only new or review suggestions "
+                 "can be merged into another",
+                 a->s.id, a->s.status);
+        return PROTO_ESTATE;
+    }
+    if (strcmp(b->s.status, "merged") == 0 ||
+        strcmp(b->s.status, "rejected") == 0) {
+        snprintf(why, why_len,
+                 "suggestion %s is \"%s\"; merge into a suggestion that is "
+                 "still open%s%s%s",
+                 b->s.id, b->s.status, b->s.merged_into[0] ? " (e.g. " : "",
+                 b->s.merged_into, b->s.merged_into[0] ? ")" : "");
+        return PROTO_ESTATE;
+    }
+    return 0;
+}
+
+/* ---- Rollup verification reports */
+
+static const struct {
+    const char *fmt; /* printf with the columns as strings, in order */
+    int ncols;
+} verify_reports[SYNCD_VERIFY_NCHECKS] = {
+    [SYNCD_VERIFY_DAY_MISSING] =
+        {"rollup_day lacks the row site %s, day %s, step \"%s\", staff "
+         "\"%s\" that its events give",
+         4},
+    [SYNCD_VERIFY_DAY_EXTRA] =
+        {"rollup_day has the row site %s, day %s, step \"%s\", staff "
+         "\"%s\" with no events behind it",
+         4},
+    [SYNCD_VERIFY_DAY_VALUES] =
+        {"rollup_day site %s, day %s, step \"%s\", staff \"%s\" holds "
+         "checkins %s (events give %s), quality_sum %s (%s), quality_n %s "
+         "(%s), points %s (%s), ratings_n %s (%s), ratings_sum %s (%s)",
+         16},
+    [SYNCD_VERIFY_MEASURE_MISSING] =
+        {"rollup_measure lacks the row site %s, day %s, step \"%s\", "
+         "staff \"%s\", measure \"%s\" that its events give",
+         5},
+    [SYNCD_VERIFY_MEASURE_EXTRA] =
+        {"rollup_measure has the row site %s, day %s, step \"%s\", "
+         "staff \"%s\", measure \"%s\" with no events behind it",
+         5},
+    [SYNCD_VERIFY_MEASURE_TOTAL] =
+        {"rollup_measure site %s, day %s, step \"%s\", staff \"%s\", "
+         "measure \"%s\" totals %s but its events give %s",
+         7},
+    [SYNCD_VERIFY_VOTES] =
+        {"suggestion %s counts %s votes but %s staff voted for it", 3},
+    [SYNCD_VERIFY_KIOSK_COUNTS] =
+        {"kiosk %s counts %s events (the store holds %s) and %s rejected "
+         "(dead letters hold %s)",
+         5},
+    [SYNCD_VERIFY_KIOSK_ACKED] =
+        {"kiosk %s has acked seq %s but the store holds seq %s above it", 3},
+};
+
+int syncd_verify_ncols(size_t k)
+{
+    return k < SYNCD_VERIFY_NCHECKS ? verify_reports[k].ncols : 0;
+}
+
+void syncd_verify_report(size_t k, const char *const *cols, char *why,
+                         size_t why_len)
+{
+    const char *v[SYNCD_VERIFY_MAX_COLS];
+    int n = syncd_verify_ncols(k);
+
+    for (int i = 0; i < SYNCD_VERIFY_MAX_COLS; i++)
+        v[i] = i < n && cols[i] ? cols[i] : "NULL";
+    if (n == 0) {
+        snprintf(why, why_len, "verification check %zu is not known", k);
+        return;
+    }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(why, why_len, verify_reports[k].fmt, v[0], v[1], v[2], v[3], v[4],
+             v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14],
+             v[15]);
+#pragma GCC diagnostic pop
+}
+
+/* ---- Near-duplicate search terms */
+
+void syncd_similar_terms(const char *norm, syncd_similar_terms_t *t)
+{
+    size_t nlen = strlen(norm), pos = 0, cps = 0, last2 = nlen;
+
+    t->norm = norm;
+    t->n_off = 0;
+    for (size_t i = 0; norm[i] && t->n_off < SYNCD_SIMILAR_MAX_TERMS + 3; i++)
+        if (((unsigned char)norm[i] & 0xC0) != 0x80)
+            t->off[t->n_off++] = i;
+    for (size_t i = 0; i < nlen; i++) {
+        if (((unsigned char)norm[i] & 0xC0) == 0x80)
+            continue;
+        if (++cps == 3)
+            pos = i;
+    }
+    snprintf(t->head, sizeof t->head, "%.*s", (int)pos, norm);
+    for (size_t seen = 0; last2 > 0 && seen < 2;) {
+        last2--;
+        if (((unsigned char)norm[last2] & 0xC0) != 0x80)
+            seen++;
+    }
+    snprintf(t->tail, sizeof t->tail, "%s", norm + last2);
+}
+
+size_t syncd_similar_ntrigrams(const syncd_similar_terms_t *t)
+{
+    return t->n_off >= 3 ? t->n_off - 2 : 0;
+}
+
+const char *syncd_similar_trigram(const syncd_similar_terms_t *t, size_t i,
+                                  size_t *len)
+{
+    size_t end = i + 3 < t->n_off ? t->off[i + 3] : strlen(t->norm);
+
+    *len = end - t->off[i];
+    return t->norm + t->off[i];
+}
+
 /* ---- Export (store.h syncd_store_export_events): CSV is RFC 4180 with
- *      a header line and CRLF, NULL an empty field; JSON Lines has every
- *      column (null when the type has none), measures as an object. */
+ *      a header line and CRLF, an absent value an empty field; JSON Lines
+ *      has every column, null when the event has no value for it (SQL
+ *      NULL, or the "" a store keeps for an identifier the type lacks),
+ *      measures as an object. CSV fields are quoted only when they hold a
+ *      comma, quote, CR or LF. Both are UTF-8 as stored, without a BOM;
+ *      times are UTC with milliseconds ("2025-11-25T01:30:00.000Z"). */
 
 const syncd_export_col_t syncd_export_cols[] = {
     {"kiosk_id", SYNCD_COL_TEXT},      {"seq", SYNCD_COL_UINT},
@@ -393,24 +689,46 @@ const syncd_export_col_t syncd_export_cols[] = {
 const size_t syncd_export_ncols =
     sizeof syncd_export_cols / sizeof syncd_export_cols[0];
 
-/* A non-NULL number, time or flag in the form both formats share. */
-static void export_scalar(syncd_buf_t *b, const char *v, syncd_col_kind_t kind)
+syncd_export_val_t syncd_export_val_text(syncd_col_kind_t kind, const char *v)
+{
+    syncd_export_val_t out = {.null = v == NULL};
+
+    if (v == NULL)
+        return out;
+    switch (kind) {
+    case SYNCD_COL_TEXT:
+    case SYNCD_COL_JSON:
+        out.text = v;
+        break;
+    case SYNCD_COL_NUMBER:
+        out.d = strtod(v, NULL);
+        break;
+    default:
+        out.i = strtoll(v, NULL, 10);
+        break;
+    }
+    return out;
+}
+
+/* A number, time or flag in the form both formats share. */
+static void export_scalar(syncd_buf_t *b, const syncd_export_val_t *v,
+                          syncd_col_kind_t kind)
 {
     switch (kind) {
     case SYNCD_COL_UINT:
-        syncd_buf_fmt(b, "%" PRIu64, (uint64_t)strtoll(v, NULL, 10));
+        syncd_buf_fmt(b, "%" PRIu64, (uint64_t)v->i);
         break;
     case SYNCD_COL_INT:
-        syncd_buf_fmt(b, "%lld", strtoll(v, NULL, 10));
+        syncd_buf_fmt(b, "%" PRId64, v->i);
         break;
     case SYNCD_COL_NUMBER:
-        syncd_buf_number(b, strtod(v, NULL));
+        syncd_buf_number(b, v->d);
         break;
     case SYNCD_COL_BOOL:
-        syncd_buf_str(b, strtoll(v, NULL, 10) ? "true" : "false");
+        syncd_buf_str(b, v->i ? "true" : "false");
         break;
     case SYNCD_COL_UTC:
-        syncd_buf_utc(b, strtoll(v, NULL, 10));
+        syncd_buf_utc(b, v->i);
         break;
     default:
         break;
@@ -427,19 +745,22 @@ void syncd_export_csv_header(syncd_buf_t *b)
     syncd_buf_add(b, "\r\n", 2);
 }
 
-void syncd_export_row(syncd_buf_t *b, bool csv, const char *const *vals)
+void syncd_export_row(syncd_buf_t *b, bool csv, const syncd_export_val_t *vals)
 {
     for (size_t i = 0; i < syncd_export_ncols; i++) {
         syncd_col_kind_t kind = syncd_export_cols[i].kind;
-        const char *v = vals[i];
+        const syncd_export_val_t *v = &vals[i];
+        bool text = kind == SYNCD_COL_TEXT || kind == SYNCD_COL_JSON;
+        /* identifiers a type does not have are stored as "": absent too */
+        bool absent = v->null || (text && (v->text == NULL || !v->text[0]));
 
         if (csv) {
             if (i > 0)
                 syncd_buf_add(b, ",", 1);
-            if (v == NULL)
+            if (absent)
                 continue;
-            if (kind == SYNCD_COL_TEXT || kind == SYNCD_COL_JSON)
-                syncd_buf_csv_str(b, v);
+            if (text)
+                syncd_buf_csv_str(b, v->text);
             else
                 export_scalar(b, v, kind);
             continue;
@@ -447,12 +768,12 @@ void syncd_export_row(syncd_buf_t *b, bool csv, const char *const *vals)
         syncd_buf_add(b, i > 0 ? "," : "{", 1);
         syncd_buf_json_str(b, syncd_export_cols[i].name);
         syncd_buf_add(b, ":", 1);
-        if (v == NULL) {
+        if (absent) {
             syncd_buf_str(b, "null");
         } else if (kind == SYNCD_COL_TEXT) {
-            syncd_buf_json_str(b, v);
+            syncd_buf_json_str(b, v->text);
         } else if (kind == SYNCD_COL_JSON) {
-            syncd_buf_str(b, v);
+            syncd_buf_str(b, v->text);
         } else if (kind == SYNCD_COL_UTC) {
             syncd_buf_add(b, "\"", 1);
             export_scalar(b, v, kind);

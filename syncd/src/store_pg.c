@@ -7,7 +7,9 @@
  * observable is what store_sqlite.c gives: the same tables and columns
  * (PostgreSQL types), the same migrations numbered the same, the same
  * rollups, points caps, feed change ids, export bytes and error texts.
- * The forms both write live in store_common.c.
+ * The forms both write and the logic that is not SQL (export rows,
+ * suggestion rows, standings, verification reports, decision and merge
+ * rules, the points cap, the near-duplicate terms) live in store_common.c.
  *
  * What is different, and why:
  *  - Several processes write at once. A batch locks its kiosk's row
@@ -1501,15 +1503,10 @@ static int accepted_add(pg_store_t *s, batch_t *b, const char *kiosk_id,
 
     if (ev->type == PROTO_EV_CHECKIN || ev->type == PROTO_EV_RATING)
         d = day_delta(b, item);
-    if (ev->type == PROTO_EV_CHECKIN && item->points_cap > 0) {
+    if (ev->type == PROTO_EV_CHECKIN && item->points_cap > 0)
         /* d->base was read under lock by points_bases() */
-        double left = item->points_cap - (d->base + d->points);
-
-        if (left < 0)
-            left = 0;
-        if (points > left)
-            points = left;
-    }
+        points =
+            syncd_points_capped(points, item->points_cap, d->base + d->points);
     *earned = points;
     if ((rc = event_row(s, b, kiosk_id, site_id, item, points, now_ms)) < 0)
         return rc;
@@ -1870,37 +1867,20 @@ static int pg_catalogue_get(syncd_store_t *self, uint64_t version, char **yaml,
 
 /* ---- Suggestions as rows */
 
-#define SUGGESTION_COLUMNS                                                     \
-    "id, kind, status, title, body, process_id, step_id, author_id, votes,"    \
-    " owner_id, due, feedback, merged_into, created_ms, updated_ms,"           \
-    " change_id, site_id, measure, done_day"
+/* Row i's first n columns as text, NULL for SQL NULL. */
+static void row_texts(const PGresult *r, int i, int n, const char **cols)
+{
+    for (int c = 0; c < n; c++)
+        cols[c] = val(r, i, c);
+}
 
 static int suggestion_from_row(pg_store_t *s, const PGresult *r, int i,
                                proto_suggestion_t *sg)
 {
-    const char *body = val(r, i, 4), *feedback = val(r, i, 11);
+    const char *cols[SYNCD_FEED_NCOLS];
 
-    memset(sg, 0, sizeof *sg);
-    v_copy(r, i, 0, sg->id, sizeof sg->id);
-    sg->kind = strcmp(PQgetvalue(r, i, 1), "problem") == 0 ? PROTO_KIND_PROBLEM
-                                                           : PROTO_KIND_IDEA;
-    v_copy(r, i, 2, sg->status, sizeof sg->status);
-    sg->title = proto_strdup(PQgetvalue(r, i, 3));
-    if (body)
-        sg->body = proto_strdup(body);
-    v_copy(r, i, 5, sg->process_id, sizeof sg->process_id);
-    v_copy(r, i, 6, sg->step_id, sizeof sg->step_id);
-    v_copy(r, i, 7, sg->author_id, sizeof sg->author_id);
-    sg->votes = (uint32_t)v_i64(r, i, 8);
-    v_copy(r, i, 9, sg->owner_id, sizeof sg->owner_id);
-    v_copy(r, i, 10, sg->due, sizeof sg->due);
-    if (feedback)
-        sg->feedback = proto_strdup(feedback);
-    v_copy(r, i, 12, sg->merged_into, sizeof sg->merged_into);
-    sg->created_ms = v_i64(r, i, 13);
-    sg->updated_ms = v_i64(r, i, 14);
-    if (sg->title == NULL || (body && sg->body == NULL) ||
-        (feedback && sg->feedback == NULL))
+    row_texts(r, i, SYNCD_FEED_NCOLS, cols);
+    if (syncd_suggestion_fill_proto(sg, cols) < 0)
         return fail(s, PROTO_ENOMEM, "out of memory filling the feed");
     return 0;
 }
@@ -1913,20 +1893,15 @@ static void suggestion_release(syncd_suggestion_t *sg)
     memset(sg, 0, sizeof *sg);
 }
 
-/* Fills out from row i of a SUGGESTION_COLUMNS result. */
+/* Fills out from row i of a SYNCD_SUGGESTION_COLUMNS result. */
 static int suggestion_row(pg_store_t *s, const PGresult *r, int i,
                           syncd_suggestion_t *out)
 {
-    int rc = suggestion_from_row(s, r, i, &out->s);
+    const char *cols[SYNCD_SUGGESTION_NCOLS];
 
-    if (rc < 0) {
-        suggestion_release(out);
-        return rc;
-    }
-    out->change_id = v_u64(r, i, 15);
-    v_copy(r, i, 16, out->site_id, sizeof out->site_id);
-    v_copy(r, i, 17, out->measure, sizeof out->measure);
-    v_copy(r, i, 18, out->done_day, sizeof out->done_day);
+    row_texts(r, i, SYNCD_SUGGESTION_NCOLS, cols);
+    if (syncd_suggestion_fill(out, cols) < 0)
+        return fail(s, PROTO_ENOMEM, "out of memory filling the feed");
     return 0;
 }
 
@@ -1961,9 +1936,9 @@ static int suggestion_read(pg_store_t *s, const char *id, bool lock,
     memset(out, 0, sizeof *out);
     p_text(&p, id);
     r = qp(s, "SELECT suggestions",
-           lock ? "SELECT " SUGGESTION_COLUMNS
+           lock ? "SELECT " SYNCD_SUGGESTION_COLUMNS
                   " FROM suggestions WHERE id = $1 FOR UPDATE"
-                : "SELECT " SUGGESTION_COLUMNS
+                : "SELECT " SYNCD_SUGGESTION_COLUMNS
                   " FROM suggestions WHERE id = $1",
            &p);
     if (r == NULL)
@@ -2040,18 +2015,9 @@ static int feed_standings(pg_store_t *s, const char *site_id, uint64_t cursor,
             rc = fail(s, PROTO_ENOMEM, "out of memory filling the standings");
             goto cleanup;
         }
-        for (int i = 0; i < n; i++) {
-            proto_standing_t *row = &rows[i];
-
-            memset(row, 0, sizeof *row);
-            snprintf(row->week, sizeof row->week, "%s", week);
-            v_copy(r, i, 0, row->staff_id, sizeof row->staff_id);
-            v_copy(r, i, 1, row->team_id, sizeof row->team_id);
-            row->points = v_i64(r, i, 2);
-            row->rank = (i > 0 && rows[i - 1].points == row->points)
-                            ? rows[i - 1].rank
-                            : (uint32_t)i + 1;
-        }
+        for (int i = 0; i < n; i++)
+            syncd_standing_fill(rows, (uint32_t)i, week, val(r, i, 0),
+                                val(r, i, 1), v_i64(r, i, 2));
         msg->u.feed.standings = rows;
         msg->u.feed.n_standings = (uint32_t)n;
     }
@@ -2177,7 +2143,7 @@ static int pg_export_events(syncd_store_t *self, syncd_export_format_t fmt,
     params_t p = {.n = 0};
     syncd_buf_t b = {0};
     PGresult *r = NULL;
-    const char *vals[32];
+    syncd_export_val_t vals[32];
     int rc;
 
     if ((rc = start_op(s, "export")) < 0)
@@ -2216,7 +2182,8 @@ static int pg_export_events(syncd_store_t *self, syncd_export_format_t fmt,
         rows = PQntuples(r);
         for (int i = 0; i < rows; i++) {
             for (size_t c = 0; c < syncd_export_ncols; c++)
-                vals[c] = val(r, i, (int)c);
+                vals[c] = syncd_export_val_text(syncd_export_cols[c].kind,
+                                                val(r, i, (int)c));
             syncd_export_row(&b, fmt == SYNCD_EXPORT_CSV, vals);
             if ((rc = export_flush(s, &b, write, ctx)) < 0)
                 goto cleanup;
@@ -2288,78 +2255,61 @@ static const char verify_setup[] =
 
 #define NEAR(a, b) "abs(" a " - " b ") > 1e-9 * GREATEST(1.0, abs(" b "))"
 
-static const struct {
-    const char *sql;
-    const char *fmt;
-    int ncols;
-} verify_checks[] = {
-    {"SELECT site_id, day, step_id, staff_id FROM verify_day EXCEPT"
-     " SELECT site_id, day, step_id, staff_id FROM rollup_day LIMIT 1",
-     "rollup_day lacks the row site %s, day %s, step \"%s\", staff \"%s\" "
-     "that its events give",
-     4},
-    {"SELECT site_id, day, step_id, staff_id FROM rollup_day EXCEPT"
-     " SELECT site_id, day, step_id, staff_id FROM verify_day LIMIT 1",
-     "rollup_day has the row site %s, day %s, step \"%s\", staff \"%s\" "
-     "with no events behind it",
-     4},
-    {"SELECT r.site_id, r.day, r.step_id, r.staff_id,"
-     " r.checkins, v.checkins, r.quality_sum, v.quality_sum,"
-     " r.quality_n, v.quality_n, r.points, v.points,"
-     " r.ratings_n, v.ratings_n, r.ratings_sum, v.ratings_sum"
-     " FROM rollup_day AS r JOIN verify_day AS v"
-     " USING (site_id, day, step_id, staff_id)"
-     " WHERE r.checkins <> v.checkins OR r.quality_sum <> v.quality_sum"
-     " OR r.quality_n <> v.quality_n OR r.ratings_n <> v.ratings_n"
-     " OR r.ratings_sum <> v.ratings_sum OR " NEAR("r.points",
-                                                   "v.points") " LIMIT 1",
-     "rollup_day site %s, day %s, step \"%s\", staff \"%s\" holds "
-     "checkins %s (events give %s), quality_sum %s (%s), quality_n %s (%s), "
-     "points %s (%s), ratings_n %s (%s), ratings_sum %s (%s)",
-     16},
-    {"SELECT site_id, day, step_id, staff_id, measure"
-     " FROM verify_measure EXCEPT"
-     " SELECT site_id, day, step_id, staff_id, measure"
-     " FROM rollup_measure LIMIT 1",
-     "rollup_measure lacks the row site %s, day %s, step \"%s\", "
-     "staff \"%s\", measure \"%s\" that its events give",
-     5},
-    {"SELECT site_id, day, step_id, staff_id, measure"
-     " FROM rollup_measure EXCEPT"
-     " SELECT site_id, day, step_id, staff_id, measure"
-     " FROM verify_measure LIMIT 1",
-     "rollup_measure has the row site %s, day %s, step \"%s\", "
-     "staff \"%s\", measure \"%s\" with no events behind it",
-     5},
-    {"SELECT r.site_id, r.day, r.step_id, r.staff_id, r.measure,"
-     " r.total, v.total"
-     " FROM rollup_measure AS r JOIN verify_measure AS v"
-     " USING (site_id, day, step_id, staff_id, measure)"
-     " WHERE " NEAR("r.total", "v.total") " LIMIT 1",
-     "rollup_measure site %s, day %s, step \"%s\", staff \"%s\", "
-     "measure \"%s\" totals %s but its events give %s",
-     7},
-    {"SELECT s.id, s.votes, COUNT(v.staff_id)"
-     " FROM suggestions AS s"
-     " LEFT JOIN votes AS v ON v.suggestion_id = s.id"
-     " GROUP BY s.id HAVING s.votes <> COUNT(v.staff_id) LIMIT 1",
-     "suggestion %s counts %s votes but %s staff voted for it", 3},
-    {"SELECT * FROM (SELECT k.kiosk_id, k.events,"
-     "  (SELECT COUNT(*) FROM events AS e"
-     "   WHERE e.kiosk_id = k.kiosk_id) AS n,"
-     " k.rejected, (SELECT COUNT(*) FROM dead_letters AS d"
-     "  WHERE d.kiosk_id = k.kiosk_id) AS nd FROM kiosks AS k) AS x"
-     " WHERE events <> n OR rejected <> nd LIMIT 1",
-     "kiosk %s counts %s events (the store holds %s) and %s rejected "
-     "(dead letters hold %s)",
-     5},
-    {"SELECT k.kiosk_id, k.acked_seq, MAX(e.seq) FROM kiosks AS k"
-     " JOIN (SELECT kiosk_id, seq FROM events UNION ALL"
-     "  SELECT kiosk_id, seq FROM dead_letters) AS e"
-     "  ON e.kiosk_id = k.kiosk_id"
-     " GROUP BY k.kiosk_id, k.acked_seq HAVING MAX(e.seq) > k.acked_seq"
-     " LIMIT 1",
-     "kiosk %s has acked seq %s but the store holds seq %s above it", 3},
+/* The checks in the order of syncd_verify_check_t, as this dialect's
+ * SQL; store_common.c reports what each finds. */
+static const char *const verify_sql[SYNCD_VERIFY_NCHECKS] = {
+    [SYNCD_VERIFY_DAY_MISSING] =
+        "SELECT site_id, day, step_id, staff_id FROM verify_day EXCEPT"
+        " SELECT site_id, day, step_id, staff_id FROM rollup_day LIMIT 1",
+    [SYNCD_VERIFY_DAY_EXTRA] =
+        "SELECT site_id, day, step_id, staff_id FROM rollup_day EXCEPT"
+        " SELECT site_id, day, step_id, staff_id FROM verify_day LIMIT 1",
+    [SYNCD_VERIFY_DAY_VALUES] =
+        "SELECT r.site_id, r.day, r.step_id, r.staff_id,"
+        " r.checkins, v.checkins, r.quality_sum, v.quality_sum,"
+        " r.quality_n, v.quality_n, r.points, v.points,"
+        " r.ratings_n, v.ratings_n, r.ratings_sum, v.ratings_sum"
+        " FROM rollup_day AS r JOIN verify_day AS v"
+        " USING (site_id, day, step_id, staff_id)"
+        " WHERE r.checkins <> v.checkins OR r.quality_sum <> v.quality_sum"
+        " OR r.quality_n <> v.quality_n OR r.ratings_n <> v.ratings_n"
+        " OR r.ratings_sum <> v.ratings_sum OR " NEAR("r.points",
+                                                      "v.points") " LIMIT 1",
+    [SYNCD_VERIFY_MEASURE_MISSING] =
+        "SELECT site_id, day, step_id, staff_id, measure"
+        " FROM verify_measure EXCEPT"
+        " SELECT site_id, day, step_id, staff_id, measure"
+        " FROM rollup_measure LIMIT 1",
+    [SYNCD_VERIFY_MEASURE_EXTRA] =
+        "SELECT site_id, day, step_id, staff_id, measure"
+        " FROM rollup_measure EXCEPT"
+        " SELECT site_id, day, step_id, staff_id, measure"
+        " FROM verify_measure LIMIT 1",
+    [SYNCD_VERIFY_MEASURE_TOTAL] =
+        "SELECT r.site_id, r.day, r.step_id, r.staff_id, r.measure,"
+        " r.total, v.total"
+        " FROM rollup_measure AS r JOIN verify_measure AS v"
+        " USING (site_id, day, step_id, staff_id, measure)"
+        " WHERE " NEAR("r.total", "v.total") " LIMIT 1",
+    [SYNCD_VERIFY_VOTES] =
+        "SELECT s.id, s.votes, COUNT(v.staff_id)"
+        " FROM suggestions AS s"
+        " LEFT JOIN votes AS v ON v.suggestion_id = s.id"
+        " GROUP BY s.id HAVING s.votes <> COUNT(v.staff_id) LIMIT 1",
+    [SYNCD_VERIFY_KIOSK_COUNTS] =
+        "SELECT * FROM (SELECT k.kiosk_id, k.events,"
+        "  (SELECT COUNT(*) FROM events AS e"
+        "   WHERE e.kiosk_id = k.kiosk_id) AS n,"
+        " k.rejected, (SELECT COUNT(*) FROM dead_letters AS d"
+        "  WHERE d.kiosk_id = k.kiosk_id) AS nd FROM kiosks AS k) AS x"
+        " WHERE events <> n OR rejected <> nd LIMIT 1",
+    [SYNCD_VERIFY_KIOSK_ACKED] =
+        "SELECT k.kiosk_id, k.acked_seq, MAX(e.seq) FROM kiosks AS k"
+        " JOIN (SELECT kiosk_id, seq FROM events UNION ALL"
+        "  SELECT kiosk_id, seq FROM dead_letters) AS e"
+        "  ON e.kiosk_id = k.kiosk_id"
+        " GROUP BY k.kiosk_id, k.acked_seq HAVING MAX(e.seq) > k.acked_seq"
+        " LIMIT 1",
 };
 
 /* PostgreSQL's type oid of double precision (pg_type.h, stable). */
@@ -2367,9 +2317,9 @@ static const struct {
 
 static int verify_one(pg_store_t *s, size_t k, char *why, size_t why_len)
 {
-    const char *v[16] = {0};
-    char num[16][40];
-    PGresult *r = q(s, "verification", verify_checks[k].sql, 0, NULL);
+    const char *v[SYNCD_VERIFY_MAX_COLS] = {0};
+    char num[SYNCD_VERIFY_MAX_COLS][40];
+    PGresult *r = q(s, "verification", verify_sql[k], 0, NULL);
 
     if (r == NULL)
         return PROTO_ESTORE;
@@ -2377,7 +2327,8 @@ static int verify_one(pg_store_t *s, size_t k, char *why, size_t why_len)
         PQclear(r);
         return 0;
     }
-    for (int i = 0; i < verify_checks[k].ncols && i < 16; i++) {
+    for (int i = 0; i < syncd_verify_ncols(k) && i < SYNCD_VERIFY_MAX_COLS;
+         i++) {
         if (PQgetisnull(r, 0, i)) {
             v[i] = "NULL";
         } else if (PQftype(r, i) == FLOAT8OID) {
@@ -2388,12 +2339,7 @@ static int verify_one(pg_store_t *s, size_t k, char *why, size_t why_len)
             v[i] = PQgetvalue(r, 0, i);
         }
     }
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(why, why_len, verify_checks[k].fmt, v[0], v[1], v[2], v[3], v[4],
-             v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14],
-             v[15]);
-#pragma GCC diagnostic pop
+    syncd_verify_report(k, v, why, why_len);
     PQclear(r);
     return fail(s, PROTO_ERANGE, "%s", why);
 }
@@ -2412,7 +2358,7 @@ static int pg_verify_rollups(syncd_store_t *self, char *why, size_t why_len)
                   NULL)) < 0 ||
         (rc = exec_script(s, "recompute rollups", verify_setup)) < 0)
         goto cleanup;
-    for (size_t k = 0; k < sizeof verify_checks / sizeof verify_checks[0]; k++)
+    for (size_t k = 0; k < (size_t)SYNCD_VERIFY_NCHECKS; k++)
         if ((rc = verify_one(s, k, why, why_len)) != 0)
             goto cleanup;
 cleanup:
@@ -2482,66 +2428,21 @@ static int pg_suggestion_decide(syncd_store_t *self, const char *id,
 {
     pg_store_t *s = impl(self);
     syncd_suggestion_t sg = {0};
-    char from[PROTO_SHORT_MAX + 1];
+    char from[PROTO_SHORT_MAX + 1], why[SYNCD_STORE_ERRMSG_MAX];
     int64_t change_id;
     int rc;
 
     if ((rc = start_op(s, "decide")) < 0)
         return rc;
-    if (!syncd_status_known(d->status) || strcmp(d->status, "merged") == 0)
-        return fail(s, PROTO_EINVAL,
-                    "status \"%s\" is not one a decision can set; "
-                    "use new, review, accepted, in_progress, done "
-                    "or rejected (merge with syncctl merge)",
-                    d->status);
-    if (d->due && d->due[0] && !syncd_date_ok(d->due))
-        return fail(s, PROTO_EINVAL,
-                    "due date \"%s\" is not a date; write it as YYYY-MM-DD",
-                    d->due);
-    if (d->measure && d->measure[0] && !syncd_measure_ok(d->measure))
-        return fail(s, PROTO_EINVAL,
-                    "success measure \"%s\" is malformed; write "
-                    "STEP.MEASURE:up or STEP.MEASURE:down (e.g. "
-                    "tm-call.effective:up)",
-                    d->measure);
-    if (d->feedback && strlen(d->feedback) > PROTO_BODY_MAX)
-        return fail(s, PROTO_EINVAL, "feedback is %zu bytes; keep it within %d",
-                    strlen(d->feedback), PROTO_BODY_MAX);
-    if (d->owner_id && strlen(d->owner_id) > PROTO_ID_MAX)
-        return fail(s, PROTO_EINVAL, "owner id is over %d bytes", PROTO_ID_MAX);
-    if (!syncd_date_ok(d->day))
-        return fail(s, PROTO_EINVAL,
-                    "decision day \"%s\" is not a YYYY-MM-DD date", d->day);
+    if ((rc = syncd_decision_check(d, why, sizeof why)) < 0)
+        return fail(s, rc, "%s", why);
     if ((rc = begin(s)) < 0 || (rc = suggestion_read(s, id, true, &sg)) < 0)
         goto cleanup;
     snprintf(from, sizeof from, "%s", sg.s.status);
-    if (!syncd_status_transition_ok(from, d->status)) {
-        const char *to = syncd_status_allowed_from(from);
-
-        rc = fail(s, PROTO_ESTATE,
-                  "suggestion %s is \"%s\" and cannot become \"%s\"; %s%s", id,
-                  from, d->status,
-                  to[0] ? "from there it can become: " : "it is closed",
-                  to[0] ? to : "; record a new suggestion instead");
+    if ((rc = syncd_decision_apply(&sg, from, d, why, sizeof why)) < 0) {
+        rc = fail(s, rc, "%s", why);
         goto cleanup;
     }
-    snprintf(sg.s.status, sizeof sg.s.status, "%s", d->status);
-    if (d->owner_id)
-        snprintf(sg.s.owner_id, sizeof sg.s.owner_id, "%s", d->owner_id);
-    if (d->due)
-        snprintf(sg.s.due, sizeof sg.s.due, "%s", d->due);
-    if (d->measure)
-        snprintf(sg.measure, sizeof sg.measure, "%s", d->measure);
-    if (d->feedback) {
-        proto_free(sg.s.feedback);
-        sg.s.feedback = d->feedback[0] ? proto_strdup(d->feedback) : NULL;
-        if (d->feedback[0] && sg.s.feedback == NULL) {
-            rc = fail(s, PROTO_ENOMEM, "out of memory");
-            goto cleanup;
-        }
-    }
-    if (strcmp(d->status, "done") == 0 && strcmp(from, "done") != 0)
-        snprintf(sg.done_day, sizeof sg.done_day, "%s", d->day);
     if ((rc = next_change(s, &change_id)) < 0)
         goto cleanup;
     {
@@ -2580,7 +2481,7 @@ static int pg_suggestion_merge(syncd_store_t *self, const char *id,
 {
     pg_store_t *s = impl(self);
     syncd_suggestion_t a = {0}, b = {0};
-    char from[PROTO_SHORT_MAX + 1];
+    char from[PROTO_SHORT_MAX + 1], why[SYNCD_STORE_ERRMSG_MAX];
     int64_t change_a, change_b;
     int rc;
 
@@ -2594,29 +2495,8 @@ static int pg_suggestion_merge(syncd_store_t *self, const char *id,
     if ((rc = begin(s)) < 0 || (rc = suggestion_read(s, id, true, &a)) < 0 ||
         (rc = suggestion_read(s, into, true, &b)) < 0)
         goto cleanup;
-    if (strcmp(a.site_id, b.site_id) != 0) {
-        rc = fail(s, PROTO_EINVAL,
-                  "suggestion %s is from site %s and %s from site %s; only "
-                  "suggestions of one site can be merged",
-                  id, a.site_id, into, b.site_id);
-        goto cleanup;
-    }
-    if (strcmp(a.s.status, "new") != 0 && strcmp(a.s.status, "review") != 0) {
-        rc = fail(s, PROTO_ESTATE,
-                  "suggestion %s is \"%s\"; only new or review suggestions "
-                  "can be merged into another",
-                  id, a.s.status);
-        goto cleanup;
-    }
-    if (strcmp(b.s.status, "merged") == 0 ||
-        strcmp(b.s.status, "rejected") == 0) {
-        rc = fail(s, PROTO_ESTATE,
-                  "suggestion %s is \"%s\"; merge into a suggestion that is "
-                  "still open%s%s",
-                  into, b.s.status, b.s.merged_into[0] ? " (e.g. " : "",
-                  b.s.merged_into[0] ? b.s.merged_into : "");
-        if (b.s.merged_into[0])
-            syncd_store_set_error(&s->base, "%s)", s->base.errmsg);
+    if ((rc = syncd_merge_check(&a, &b, why, sizeof why)) < 0) {
+        rc = fail(s, rc, "%s", why);
         goto cleanup;
     }
     snprintf(from, sizeof from, "%s", a.s.status);
@@ -2697,7 +2577,7 @@ static int pg_suggestion_list(syncd_store_t *self, const char *site_id,
     p_text(&p, site_id);
     p_text(&p, status);
     r = qp(s, "SELECT suggestions",
-           "SELECT " SUGGESTION_COLUMNS " FROM suggestions"
+           "SELECT " SYNCD_SUGGESTION_COLUMNS " FROM suggestions"
            " WHERE site_id = $1 AND ($2::text IS NULL OR status = $2)"
            " ORDER BY created_ms DESC, id COLLATE \"C\"",
            &p);
@@ -2755,8 +2635,8 @@ static int pg_suggestion_history(syncd_store_t *self, const char *id,
 /* ---- Near-duplicate candidates (store.h syncd_store_similar_candidates):
  *      the site's suggestions not merged whose lower-cased text holds one
  *      of the normalised text's inner trigrams, or its first or last two
- *      code points; those holding most trigrams first. */
-#define SIMILAR_MAX_TERMS 64
+ *      code points (store_common.c picks them); those holding most
+ *      trigrams first. */
 
 /* Appends s to an array literal as one quoted element. */
 static void array_elem(syncd_buf_t *b, const char *s, size_t n)
@@ -2775,10 +2655,9 @@ static int pg_similar_candidates(syncd_store_t *self, const char *site_id,
                                  syncd_suggestion_t **out, size_t *n)
 {
     pg_store_t *s = impl(self);
-    size_t tlen = strlen(text), n_cp = 0, k = 0;
-    size_t off[SIMILAR_MAX_TERMS + 3];
+    size_t tlen = strlen(text), n_cp = 0;
     char *norm = malloc(tlen + 1);
-    char head[16] = "", tail[16] = "";
+    syncd_similar_terms_t terms;
     syncd_buf_t arr = {0};
     params_t p = {.n = 0};
     PGresult *r = NULL;
@@ -2798,50 +2677,31 @@ static int pg_similar_candidates(syncd_store_t *self, const char *site_id,
         rc = 0;
         goto cleanup;
     }
-    for (size_t i = 0; norm[i] && k < SIMILAR_MAX_TERMS + 3; i++)
-        if (((unsigned char)norm[i] & 0xC0) != 0x80)
-            off[k++] = i;
+    syncd_similar_terms(norm, &terms);
     syncd_buf_add(&arr, "{", 1);
-    for (size_t i = 0; i + 3 <= k; i++) {
-        size_t end = i + 3 < k ? off[i + 3] : strlen(norm);
+    for (size_t i = 0; i < syncd_similar_ntrigrams(&terms); i++) {
+        size_t len;
+        const char *g = syncd_similar_trigram(&terms, i, &len);
 
-        array_elem(&arr, norm + off[i], end - off[i]);
+        array_elem(&arr, g, len);
     }
     syncd_buf_add(&arr, "}", 1);
-    {
-        /* first two and last two code points */
-        size_t nlen = strlen(norm), pos = 0, cps = 0, last2 = nlen;
-
-        for (size_t i = 0; i < nlen; i++) {
-            if (((unsigned char)norm[i] & 0xC0) == 0x80)
-                continue;
-            if (++cps == 3)
-                pos = i;
-        }
-        snprintf(head, sizeof head, "%.*s", (int)pos, norm);
-        for (size_t seen = 0; last2 > 0 && seen < 2;) {
-            last2--;
-            if (((unsigned char)norm[last2] & 0xC0) != 0x80)
-                seen++;
-        }
-        snprintf(tail, sizeof tail, "%s", norm + last2);
-    }
     if (arr.oom) {
         rc = fail(s, PROTO_ENOMEM, "out of memory");
         goto cleanup;
     }
     p_text(&p, site_id);
     p_text(&p, arr.p);
-    p_text(&p, head);
-    p_text(&p, tail);
+    p_text(&p, terms.head);
+    p_text(&p, terms.tail);
     p_i64(&p, (int64_t)max);
     r = qp(s, "SELECT similar suggestions",
-           "WITH c AS (SELECT " SUGGESTION_COLUMNS ","
+           "WITH c AS (SELECT " SYNCD_SUGGESTION_COLUMNS ","
            "  lower(title || ' ' || COALESCE(body, '')) AS t"
            "  FROM suggestions WHERE site_id = $1 AND status <> 'merged'),"
            " h AS (SELECT c.*, (SELECT COUNT(*) FROM unnest($2::text[])"
            "  AS g(x) WHERE strpos(c.t, g.x) > 0) AS hits FROM c)"
-           " SELECT " SUGGESTION_COLUMNS " FROM h"
+           " SELECT " SYNCD_SUGGESTION_COLUMNS " FROM h"
            " WHERE hits > 0 OR strpos(t, $3) > 0 OR strpos(t, $4) > 0"
            " ORDER BY hits DESC, id COLLATE \"C\" LIMIT $5",
            &p);

@@ -83,21 +83,22 @@
  * public operation resets all of them before it returns, so none of them
  * holds a read snapshot between calls (which would stop WAL checkpoints).
  * SQL text is constant; every value goes through a bound parameter.
+ *
+ * What is not SQL (text forms, export rows, suggestion rows, standings,
+ * verification reports, decision and merge rules, the points cap, the
+ * near-duplicate terms) lives in store_common.c, shared with store_pg.c.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
 #include "store_backend.h"
 #include "store_common.h"
 #include "syncd/agenda.h"
-#include "syncd/json.h"
 #include "syncd/similar.h"
 
 /* ---- Migrations: append only; never edit one that has shipped. */
@@ -686,273 +687,6 @@ static void rollback(sqlite_store_t *s)
         syncd_store_set_error(&s->base, "%s", first);
 }
 
-/* ---- Text building: a growable buffer with a sticky out-of-memory flag,
- *      and the JSON, CSV and number forms the store writes. */
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} buf_t;
-
-static void buf_add(buf_t *b, const char *d, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_str(buf_t *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
-static void buf_fmt(buf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void buf_fmt(buf_t *b, const char *fmt, ...)
-{
-    char tmp[128];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        b->oom = true; /* only short numeric forms come through here */
-        return;
-    }
-    buf_add(b, tmp, (size_t)n);
-}
-
-static void buf_reset(buf_t *b)
-{
-    b->len = 0;
-    if (b->p)
-        b->p[0] = '\0';
-}
-
-static void buf_free(buf_t *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-/* The shortest decimal form that reads back as the same double: integral
- * values without a fraction ("35"), others with up to 17 digits ("0.1",
- * "2.5"). Values are finite (ingest refuses others). */
-static void fmt_number(char *out, size_t size, double v)
-{
-    if (v == 0) {
-        snprintf(out, size, "0"); /* also for -0 */
-        return;
-    }
-    if (v == floor(v) && fabs(v) < 1e15) {
-        /* by hand: this runs for every measure of every check-in */
-        char tmp[24];
-        size_t n = 0, o = 0;
-        uint64_t u = (uint64_t)fabs(v);
-
-        do
-            tmp[n++] = (char)('0' + u % 10);
-        while ((u /= 10) != 0 && n < sizeof tmp);
-        if (v < 0 && o + 1 < size)
-            out[o++] = '-';
-        while (n > 0 && o + 1 < size)
-            out[o++] = tmp[--n];
-        out[o] = '\0';
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
-}
-
-static void buf_number(buf_t *b, double v)
-{
-    char tmp[40];
-
-    fmt_number(tmp, sizeof tmp, v);
-    buf_str(b, tmp);
-}
-
-static void buf_sink(void *ctx, const char *d, size_t n)
-{
-    buf_add(ctx, d, n);
-}
-
-/* A JSON string, \b and \f in their short forms (json.h). */
-static void buf_json_str(buf_t *b, const char *s)
-{
-    syncd_json_escape(s, true, buf_sink, b);
-}
-
-/* A CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF,
- * with quotes doubled. */
-static void buf_csv_str(buf_t *b, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        buf_str(b, s);
-        return;
-    }
-    buf_add(b, "\"", 1);
-    for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1) {
-        buf_add(b, s, (size_t)(q - s));
-        buf_add(b, "\"\"", 2);
-    }
-    buf_str(b, s);
-    buf_add(b, "\"", 1);
-}
-
-/* "2026-11-23T01:59:00.000Z" for ms since the epoch. */
-static void buf_utc(buf_t *b, int64_t ms)
-{
-    int64_t secs = ms / 1000, frac = ms % 1000;
-    time_t t;
-    struct tm tm;
-    char tmp[64];
-
-    if (frac < 0) { /* floor, for instants before 1970 */
-        frac += 1000;
-        secs -= 1;
-    }
-    t = (time_t)secs;
-    if (gmtime_r(&t, &tm) == NULL ||
-        strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-        buf_fmt(b, "%" PRId64, ms); /* out of calendar range: raw */
-        return;
-    }
-    buf_str(b, tmp);
-    buf_fmt(b, ".%03dZ", (int)frac);
-}
-
-/* ---- Events as the store records them */
-
-static const char *event_type_name(proto_event_type_t type)
-{
-    switch (type) {
-    case PROTO_EV_CHECKIN:
-        return "checkin";
-    case PROTO_EV_SUGGESTION:
-        return "suggestion";
-    case PROTO_EV_VOTE:
-        return "vote";
-    case PROTO_EV_RATING:
-        return "rating";
-    }
-    return "unknown";
-}
-
-static const char *kind_name(proto_suggestion_kind_t kind)
-{
-    return kind == PROTO_KIND_PROBLEM ? "problem" : "idea";
-}
-
-/* Who the store records for an event: nobody for anonymous suggestions. */
-static const char *event_staff(const proto_event_t *ev)
-{
-    if (ev->type == PROTO_EV_SUGGESTION && ev->anonymous)
-        return "";
-    return ev->staff_id;
-}
-
-/* measures as a JSON object, keys in the order given. */
-static void buf_measures(buf_t *b, const proto_event_t *ev)
-{
-    buf_add(b, "{", 1);
-    for (uint32_t i = 0; i < ev->n_measures && i < PROTO_MAX_MEASURES; i++) {
-        if (i > 0)
-            buf_add(b, ",", 1);
-        buf_json_str(b, ev->measures[i].key);
-        buf_add(b, ":", 1);
-        buf_number(b, ev->measures[i].value);
-    }
-    buf_add(b, "}", 1);
-}
-
-static void json_key(buf_t *b, const char *key)
-{
-    buf_add(b, ",", 1);
-    buf_json_str(b, key);
-    buf_add(b, ":", 1);
-}
-
-static void json_text(buf_t *b, const char *key, const char *v)
-{
-    json_key(b, key);
-    if (v)
-        buf_json_str(b, v);
-    else
-        buf_str(b, "null");
-}
-
-static void json_u64(buf_t *b, const char *key, uint64_t v)
-{
-    json_key(b, key);
-    buf_fmt(b, "%" PRIu64, v);
-}
-
-/* A refused event as the kiosk sent it (with only its type's fields), for
- * the dead-letter table. Anonymity holds here too. */
-static void buf_event_json(buf_t *b, const proto_event_t *ev)
-{
-    buf_str(b, "{\"type\":");
-    buf_json_str(b, event_type_name(ev->type));
-    json_text(b, "kiosk_id", ev->kiosk_id);
-    json_u64(b, "seq", ev->seq);
-    json_key(b, "captured_ms");
-    buf_fmt(b, "%" PRId64, ev->captured_ms);
-    json_u64(b, "boot_id", ev->boot_id);
-    json_u64(b, "mono_ms", ev->mono_ms);
-    json_text(b, "staff_id", event_staff(ev));
-    switch (ev->type) {
-    case PROTO_EV_CHECKIN:
-        json_text(b, "step_id", ev->step_id);
-        json_u64(b, "catalogue_version", ev->catalogue_version);
-        json_key(b, "measures");
-        buf_measures(b, ev);
-        json_u64(b, "quality", ev->quality);
-        json_text(b, "note", ev->note);
-        break;
-    case PROTO_EV_SUGGESTION:
-        json_key(b, "anonymous");
-        buf_str(b, ev->anonymous ? "true" : "false");
-        json_text(b, "kind", kind_name(ev->kind));
-        json_text(b, "process_id", ev->process_id);
-        json_text(b, "step_id", ev->step_id);
-        json_text(b, "title", ev->title);
-        json_text(b, "body", ev->body);
-        break;
-    case PROTO_EV_VOTE:
-        json_text(b, "suggestion_id", ev->suggestion_id);
-        json_key(b, "vote");
-        buf_fmt(b, "%d", ev->vote);
-        break;
-    case PROTO_EV_RATING:
-        json_text(b, "step_id", ev->step_id);
-        json_u64(b, "score", ev->score);
-        break;
-    }
-    buf_add(b, "}", 1);
-}
-
 /* ---- Open and migrate */
 
 /* Runs constant SQL (pragmas, migration scripts). */
@@ -1428,13 +1162,13 @@ static int next_change(sqlite_store_t *s, int64_t *change_id)
 static int dead_letter_insert(sqlite_store_t *s, const char *kiosk_id,
                               const char *site_id,
                               const syncd_ingest_item_t *item, int64_t now_ms,
-                              buf_t *json)
+                              syncd_buf_t *json)
 {
     const proto_event_t *ev = item->event;
     call_t c;
 
-    buf_reset(json);
-    buf_event_json(json, ev);
+    syncd_buf_reset(json);
+    syncd_buf_event_json(json, ev);
     if (json->oom)
         return fail(s, PROTO_ENOMEM,
                     "out of memory writing dead letter %s:%" PRIu64, kiosk_id,
@@ -1442,7 +1176,7 @@ static int dead_letter_insert(sqlite_store_t *s, const char *kiosk_id,
     c = call(s, ST_DEAD_INSERT);
     b_text(&c, 1, kiosk_id);
     b_u64(&c, 2, ev->seq);
-    b_text(&c, 3, event_type_name(ev->type));
+    b_text(&c, 3, syncd_event_type_name(ev->type));
     b_text(&c, 4, site_id);
     b_i64(&c, 5, item->reject_code);
     b_text(&c, 6,
@@ -1456,7 +1190,7 @@ static int dead_letter_insert(sqlite_store_t *s, const char *kiosk_id,
 /* The events row; fields the type does not use stay '' or NULL. */
 static int event_insert(sqlite_store_t *s, const char *kiosk_id,
                         const char *site_id, const syncd_ingest_item_t *item,
-                        int64_t now_ms, buf_t *json)
+                        int64_t now_ms, syncd_buf_t *json)
 {
     const proto_event_t *ev = item->event;
     bool checkin = ev->type == PROTO_EV_CHECKIN;
@@ -1465,18 +1199,18 @@ static int event_insert(sqlite_store_t *s, const char *kiosk_id,
     bool rating = ev->type == PROTO_EV_RATING;
     call_t c;
 
-    buf_reset(json);
+    syncd_buf_reset(json);
     if (checkin) {
-        buf_measures(json, ev);
+        syncd_buf_measures(json, ev);
         if (json->oom)
             return fail(s, PROTO_ENOMEM, "out of memory writing measures");
     }
     c = call(s, ST_EVENT_INSERT);
     b_text(&c, 1, kiosk_id);
     b_u64(&c, 2, ev->seq);
-    b_text(&c, 3, event_type_name(ev->type));
+    b_text(&c, 3, syncd_event_type_name(ev->type));
     b_text(&c, 4, site_id);
-    b_text(&c, 5, event_staff(ev));
+    b_text(&c, 5, syncd_event_staff(ev));
     b_text(&c, 6, vote ? "" : ev->step_id);
     b_text(&c, 7, suggestion ? ev->process_id : "");
     if (checkin)
@@ -1497,7 +1231,7 @@ static int event_insert(sqlite_store_t *s, const char *kiosk_id,
         b_textn(&c, 18, json->p, json->len);
     b_text(&c, 19, checkin ? ev->note : NULL);
     if (suggestion) {
-        b_text(&c, 20, kind_name(ev->kind));
+        b_text(&c, 20, syncd_kind_name(ev->kind));
         b_i64(&c, 21, ev->anonymous);
         b_text(&c, 22, ev->title);
         b_text(&c, 23, ev->body);
@@ -1523,12 +1257,12 @@ static int suggestion_insert(sqlite_store_t *s, const char *kiosk_id,
     b_text(&c, 2, site_id);
     b_text(&c, 3, kiosk_id);
     b_u64(&c, 4, ev->seq);
-    b_text(&c, 5, kind_name(ev->kind));
+    b_text(&c, 5, syncd_kind_name(ev->kind));
     b_text(&c, 6, ev->title);
     b_text(&c, 7, ev->body);
     b_text(&c, 8, ev->process_id);
     b_text(&c, 9, ev->step_id);
-    b_text(&c, 10, event_staff(ev));
+    b_text(&c, 10, syncd_event_staff(ev));
     b_i64(&c, 11, ev->anonymous);
     b_i64(&c, 12, ev->captured_ms);
     b_i64(&c, 13, now_ms);
@@ -1814,15 +1548,11 @@ static int acc_add(sqlite_store_t *s, const char *site_id,
 
     *earned = item->points;
     if (checkin && item->points_cap > 0) {
-        double so_far, left;
+        double so_far;
 
         if ((rc = points_so_far(s, site_id, di, i, &so_far)) < 0)
             return rc;
-        left = item->points_cap - so_far;
-        if (left < 0)
-            left = 0;
-        if (*earned > left)
-            *earned = left;
+        *earned = syncd_points_capped(*earned, item->points_cap, so_far);
     }
     a->earned[i] = *earned;
     a->item_day[i] = di;
@@ -1913,7 +1643,8 @@ static int standings_changed(sqlite_store_t *s, const char *site_id,
 
 static int accepted_store(sqlite_store_t *s, const char *kiosk_id,
                           const char *site_id, const syncd_ingest_item_t *items,
-                          size_t i, int64_t now_ms, buf_t *json, double *earned)
+                          size_t i, int64_t now_ms, syncd_buf_t *json,
+                          double *earned)
 {
     const proto_event_t *ev = items[i].event;
     syncd_ingest_item_t capped = items[i];
@@ -1939,44 +1670,14 @@ static int accepted_store(sqlite_store_t *s, const char *kiosk_id,
     return 0;
 }
 
-/* What the daemon promises about a batch, checked before anything is
- * written: seqs increase, numbers are finite, accepted events are whole. */
+/* store_common's batch promises, as this store's error. */
 static int batch_check(sqlite_store_t *s, const syncd_ingest_item_t *items,
                        size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const proto_event_t *ev = items[i].event;
+    char why[256];
+    int rc = syncd_store_batch_check(items, n, why, sizeof why);
 
-        if (ev == NULL)
-            return fail(s, PROTO_EINVAL, "item %zu has no event", i);
-        if (i > 0 && ev->seq <= items[i - 1].event->seq)
-            return fail(s, PROTO_EINVAL,
-                        "seq %" PRIu64 " follows seq %" PRIu64
-                        " in one batch; items must be in increasing seq "
-                        "order",
-                        ev->seq, items[i - 1].event->seq);
-        if (items[i].reject_code != 0)
-            continue;
-        if (!isfinite(items[i].points) || !isfinite(items[i].points_cap) ||
-            strnlen(items[i].day, sizeof items[i].day) != 10)
-            return fail(s, PROTO_EINVAL,
-                        "seq %" PRIu64 ": points must be finite and day a "
-                        "YYYY-MM-DD date",
-                        ev->seq);
-        for (uint32_t m = 0; m < ev->n_measures && m < PROTO_MAX_MEASURES; m++)
-            if (!isfinite(ev->measures[m].value))
-                return fail(s, PROTO_EINVAL,
-                            "seq %" PRIu64 ": measure \"%s\" is not a finite "
-                            "number",
-                            ev->seq, ev->measures[m].key);
-        if (ev->n_measures > PROTO_MAX_MEASURES ||
-            (ev->type == PROTO_EV_SUGGESTION && ev->title == NULL) ||
-            (ev->type == PROTO_EV_VOTE && ev->vote != 0 && ev->vote != 1))
-            return fail(s, PROTO_EINVAL,
-                        "seq %" PRIu64 ": accepted %s event is incomplete",
-                        ev->seq, event_type_name(ev->type));
-    }
-    return 0;
+    return rc < 0 ? fail(s, rc, "%s", why) : 0;
 }
 
 static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
@@ -1985,7 +1686,7 @@ static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
 {
     sqlite_store_t *s = impl(self);
     syncd_ingest_result_t r = {0};
-    buf_t json = {0};
+    syncd_buf_t json = {0};
     char points_day[11] = "";
     int rc;
 
@@ -2030,7 +1731,7 @@ static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
 cleanup:
     if (rc < 0)
         rollback(s);
-    buf_free(&json);
+    syncd_buf_free(&json);
     return end_op(s, rc);
 }
 
@@ -2123,31 +1824,21 @@ static int sqlite_catalogue_get(syncd_store_t *self, uint64_t version,
 
 /* ---- Feed */
 
+/* A row's first n columns as text, NULL for SQL NULL; valid until the
+ * statement steps again. */
+static void row_texts(sqlite3_stmt *st, int n, const char **cols)
+{
+    for (int i = 0; i < n; i++)
+        cols[i] = (const char *)sqlite3_column_text(st, i);
+}
+
 static int suggestion_from_row(sqlite_store_t *s, call_t *c,
                                proto_suggestion_t *sg)
 {
-    memset(sg, 0, sizeof *sg);
-    col_copy(c, 0, sg->id, sizeof sg->id);
-    sg->kind = strcmp(col_text(c, 1), "problem") == 0 ? PROTO_KIND_PROBLEM
-                                                      : PROTO_KIND_IDEA;
-    col_copy(c, 2, sg->status, sizeof sg->status);
-    sg->title = proto_strdup(col_text(c, 3));
-    if (sqlite3_column_type(c->st, 4) != SQLITE_NULL)
-        sg->body = proto_strdup(col_text(c, 4));
-    col_copy(c, 5, sg->process_id, sizeof sg->process_id);
-    col_copy(c, 6, sg->step_id, sizeof sg->step_id);
-    col_copy(c, 7, sg->author_id, sizeof sg->author_id);
-    sg->votes = (uint32_t)col_i64(c, 8);
-    col_copy(c, 9, sg->owner_id, sizeof sg->owner_id);
-    col_copy(c, 10, sg->due, sizeof sg->due);
-    if (sqlite3_column_type(c->st, 11) != SQLITE_NULL)
-        sg->feedback = proto_strdup(col_text(c, 11));
-    col_copy(c, 12, sg->merged_into, sizeof sg->merged_into);
-    sg->created_ms = col_i64(c, 13);
-    sg->updated_ms = col_i64(c, 14);
-    if (sg->title == NULL ||
-        (sqlite3_column_type(c->st, 4) != SQLITE_NULL && sg->body == NULL) ||
-        (sqlite3_column_type(c->st, 11) != SQLITE_NULL && sg->feedback == NULL))
+    const char *cols[SYNCD_FEED_NCOLS];
+
+    row_texts(c->st, SYNCD_FEED_NCOLS, cols);
+    if (syncd_suggestion_fill_proto(sg, cols) < 0)
         return fail(s, PROTO_ENOMEM, "out of memory filling the feed");
     return 0;
 }
@@ -2249,18 +1940,10 @@ static int feed_standings(sqlite_store_t *s, const char *site_id,
         goto cleanup;
     }
     while ((rc = adhoc_step(s, st, label)) == 1) {
-        proto_standing_t *r = &rows[n];
-
-        memset(r, 0, sizeof *r);
-        snprintf(r->week, sizeof r->week, "%s", week);
-        snprintf(r->staff_id, sizeof r->staff_id, "%s",
-                 (const char *)sqlite3_column_text(st, 0));
-        snprintf(r->team_id, sizeof r->team_id, "%s",
-                 (const char *)sqlite3_column_text(st, 1));
-        r->points = sqlite3_column_int64(st, 2);
-        r->rank = (n > 0 && rows[n - 1].points == r->points) ? rows[n - 1].rank
-                                                             : n + 1;
-        n++;
+        syncd_standing_fill(rows, n++, week,
+                            (const char *)sqlite3_column_text(st, 0),
+                            (const char *)sqlite3_column_text(st, 1),
+                            sqlite3_column_int64(st, 2));
     }
     if (rc < 0)
         goto cleanup;
@@ -2374,112 +2057,39 @@ static uint64_t sqlite_feed_cursor(syncd_store_t *self, const char *site_id)
     return cursor;
 }
 
-/* ---- Export: one table of columns drives both the CSV header and rows
- *      and the JSON objects, so the two formats cannot drift apart.
+/* ---- Export (rows in the form store_common.c writes for both backends)
  *
  * Rows are ordered by kiosk and seq; since_ms/until_ms select captured_ms
  * in [since, until) (0 = open), so consecutive days never share a row.
- * CSV is RFC 4180: a header line, CRLF line ends, fields quoted only when
- * they hold a comma, quote, CR or LF; NULL is an empty field. JSON Lines:
- * one object per event with every column (null when the type has none),
- * measures as an object. Both are UTF-8 as stored, without a BOM. Times
- * are UTC with milliseconds ("2025-11-25T01:30:00.000Z"). */
-typedef enum {
-    COL_TEXT,   /* string; NULL → empty / null */
-    COL_UINT,   /* unsigned integer */
-    COL_INT,    /* integer */
-    COL_UTC,    /* ms since epoch → ISO 8601 UTC */
-    COL_NUMBER, /* double in its shortest form */
-    COL_JSON,   /* JSON text stored as such (measures) */
-    COL_BOOL,
-} col_kind_t;
-
-static const struct {
-    const char *name;
-    col_kind_t kind;
-} export_cols[] = {
-    /* in the order of ST_EXPORT's SELECT */
-    {"kiosk_id", COL_TEXT},      {"seq", COL_UINT},
-    {"type", COL_TEXT},          {"site_id", COL_TEXT},
-    {"staff_id", COL_TEXT},      {"step_id", COL_TEXT},
-    {"process_id", COL_TEXT},    {"catalogue_version", COL_UINT},
-    {"captured_utc", COL_UTC},   {"received_utc", COL_UTC},
-    {"day", COL_TEXT},           {"quality", COL_INT},
-    {"score", COL_INT},          {"vote", COL_INT},
-    {"suggestion_id", COL_TEXT}, {"measures", COL_JSON},
-    {"note", COL_TEXT},          {"points", COL_NUMBER},
-    {"kind", COL_TEXT},          {"anonymous", COL_BOOL},
-    {"title", COL_TEXT},         {"body", COL_TEXT},
-};
-#define EXPORT_NCOLS (sizeof export_cols / sizeof export_cols[0])
-
-/* A non-NULL value in the form both formats share (numbers, times). */
-static void export_scalar(buf_t *b, call_t *c, int i, col_kind_t kind)
+ * The columns are read typed, in the order of syncd_export_cols, which is
+ * the order of ST_EXPORT's SELECT. */
+static void export_row(syncd_buf_t *b, bool csv, call_t *c)
 {
-    switch (kind) {
-    case COL_UINT:
-        buf_fmt(b, "%" PRIu64, col_u64(c, i));
-        break;
-    case COL_INT:
-        buf_fmt(b, "%" PRId64, col_i64(c, i));
-        break;
-    case COL_NUMBER:
-        buf_number(b, sqlite3_column_double(c->st, i));
-        break;
-    case COL_BOOL:
-        buf_str(b, col_i64(c, i) ? "true" : "false");
-        break;
-    default:
-        break;
-    }
-}
+    syncd_export_val_t vals[32];
 
-static void export_csv_row(buf_t *b, call_t *c)
-{
-    for (size_t i = 0; i < EXPORT_NCOLS; i++) {
-        col_kind_t kind = export_cols[i].kind;
+    for (size_t i = 0; i < syncd_export_ncols && i < 32; i++) {
+        int col = (int)i;
 
-        if (i > 0)
-            buf_add(b, ",", 1);
-        if (sqlite3_column_type(c->st, (int)i) == SQLITE_NULL)
-            continue;
-        if (kind == COL_TEXT || kind == COL_JSON)
-            buf_csv_str(b, col_text(c, (int)i));
-        else if (kind == COL_UTC)
-            buf_utc(b, col_i64(c, (int)i));
-        else
-            export_scalar(b, c, (int)i, kind);
-    }
-    buf_add(b, "\r\n", 2);
-}
-
-static void export_json_row(buf_t *b, call_t *c)
-{
-    for (size_t i = 0; i < EXPORT_NCOLS; i++) {
-        col_kind_t kind = export_cols[i].kind;
-
-        buf_add(b, i > 0 ? "," : "{", 1);
-        buf_json_str(b, export_cols[i].name);
-        buf_add(b, ":", 1);
-        if (sqlite3_column_type(c->st, (int)i) == SQLITE_NULL) {
-            buf_str(b, "null");
-        } else if (kind == COL_TEXT) {
-            buf_json_str(b, col_text(c, (int)i));
-        } else if (kind == COL_JSON) {
-            buf_str(b, col_text(c, (int)i));
-        } else if (kind == COL_UTC) {
-            buf_add(b, "\"", 1);
-            buf_utc(b, col_i64(c, (int)i));
-            buf_add(b, "\"", 1);
-        } else {
-            export_scalar(b, c, (int)i, kind);
+        vals[i] = (syncd_export_val_t){
+            .null = sqlite3_column_type(c->st, col) == SQLITE_NULL};
+        switch (syncd_export_cols[i].kind) {
+        case SYNCD_COL_TEXT:
+        case SYNCD_COL_JSON:
+            vals[i].text = col_text(c, col);
+            break;
+        case SYNCD_COL_NUMBER:
+            vals[i].d = sqlite3_column_double(c->st, col);
+            break;
+        default:
+            vals[i].i = col_i64(c, col);
+            break;
         }
     }
-    buf_add(b, "}\n", 2);
+    syncd_export_row(b, csv, vals);
 }
 
 /* Hands the buffer to the caller's writer; its failure stops the export. */
-static int export_flush(sqlite_store_t *s, buf_t *b, syncd_write_fn write,
+static int export_flush(sqlite_store_t *s, syncd_buf_t *b, syncd_write_fn write,
                         void *ctx)
 {
     int rc;
@@ -2487,7 +2097,7 @@ static int export_flush(sqlite_store_t *s, buf_t *b, syncd_write_fn write,
     if (b->oom)
         return fail(s, PROTO_ENOMEM, "out of memory writing a row");
     rc = write(ctx, b->p, b->len);
-    buf_reset(b);
+    syncd_buf_reset(b);
     if (rc != 0)
         return fail(s, rc < 0 ? rc : PROTO_EIO,
                     "the output refused the data (%d); nothing more written",
@@ -2502,17 +2112,12 @@ static int sqlite_export_events(syncd_store_t *self, syncd_export_format_t fmt,
 {
     sqlite_store_t *s = impl(self);
     call_t c = call(s, ST_EXPORT);
-    buf_t b = {0};
+    syncd_buf_t b = {0};
     int rc = 0;
 
     s->op = "export";
     if (fmt == SYNCD_EXPORT_CSV) {
-        for (size_t i = 0; i < EXPORT_NCOLS; i++) {
-            if (i > 0)
-                buf_add(&b, ",", 1);
-            buf_str(&b, export_cols[i].name);
-        }
-        buf_add(&b, "\r\n", 2);
+        syncd_export_csv_header(&b);
         if ((rc = export_flush(s, &b, write, ctx)) < 0)
             goto cleanup;
     }
@@ -2520,15 +2125,12 @@ static int sqlite_export_events(syncd_store_t *self, syncd_export_format_t fmt,
     b_i64(&c, 2, since_ms);
     b_i64(&c, 3, until_ms);
     while ((rc = step(&c)) == 1) {
-        if (fmt == SYNCD_EXPORT_CSV)
-            export_csv_row(&b, &c);
-        else
-            export_json_row(&b, &c);
+        export_row(&b, fmt == SYNCD_EXPORT_CSV, &c);
         if ((rc = export_flush(s, &b, write, ctx)) < 0)
             goto cleanup;
     }
 cleanup:
-    buf_free(&b);
+    syncd_buf_free(&b);
     return end_op(s, rc);
 }
 
@@ -2584,88 +2186,70 @@ static const char verify_setup[] =
 
 #define NEAR(a, b) "abs(" a " - " b ") > 1e-9 * max(1.0, abs(" b "))"
 
-/* Each check selects the first difference: columns 0..3 name the row (site,
- * day, step, staff), then what the format prints. */
-static const struct {
-    const char *sql;
-    const char *fmt; /* printf with the columns as strings, in order */
-    int ncols;
-} verify_checks[] = {
-    {"SELECT site_id, day, step_id, staff_id FROM temp.verify_day EXCEPT"
-     " SELECT site_id, day, step_id, staff_id FROM main.rollup_day LIMIT 1",
-     "rollup_day lacks the row site %s, day %s, step \"%s\", staff \"%s\" "
-     "that its events give",
-     4},
-    {"SELECT site_id, day, step_id, staff_id FROM main.rollup_day EXCEPT"
-     " SELECT site_id, day, step_id, staff_id FROM temp.verify_day LIMIT 1",
-     "rollup_day has the row site %s, day %s, step \"%s\", staff \"%s\" "
-     "with no events behind it",
-     4},
-    {"SELECT r.site_id, r.day, r.step_id, r.staff_id,"
-     " r.checkins, v.checkins, r.quality_sum, v.quality_sum,"
-     " r.quality_n, v.quality_n, r.points, v.points,"
-     " r.ratings_n, v.ratings_n, r.ratings_sum, v.ratings_sum"
-     " FROM main.rollup_day AS r JOIN temp.verify_day AS v"
-     " USING (site_id, day, step_id, staff_id)"
-     " WHERE r.checkins <> v.checkins OR r.quality_sum <> v.quality_sum"
-     " OR r.quality_n <> v.quality_n OR r.ratings_n <> v.ratings_n"
-     " OR r.ratings_sum <> v.ratings_sum OR " NEAR("r.points",
-                                                   "v.points") " LIMIT 1",
-     "rollup_day site %s, day %s, step \"%s\", staff \"%s\" holds "
-     "checkins %s (events give %s), quality_sum %s (%s), quality_n %s (%s), "
-     "points %s (%s), ratings_n %s (%s), ratings_sum %s (%s)",
-     16},
-    {"SELECT site_id, day, step_id, staff_id, measure"
-     " FROM temp.verify_measure EXCEPT"
-     " SELECT site_id, day, step_id, staff_id, measure"
-     " FROM main.rollup_measure LIMIT 1",
-     "rollup_measure lacks the row site %s, day %s, step \"%s\", "
-     "staff \"%s\", measure \"%s\" that its events give",
-     5},
-    {"SELECT site_id, day, step_id, staff_id, measure"
-     " FROM main.rollup_measure EXCEPT"
-     " SELECT site_id, day, step_id, staff_id, measure"
-     " FROM temp.verify_measure LIMIT 1",
-     "rollup_measure has the row site %s, day %s, step \"%s\", "
-     "staff \"%s\", measure \"%s\" with no events behind it",
-     5},
-    {"SELECT r.site_id, r.day, r.step_id, r.staff_id, r.measure,"
-     " r.total, v.total"
-     " FROM main.rollup_measure AS r JOIN temp.verify_measure AS v"
-     " USING (site_id, day, step_id, staff_id, measure)"
-     " WHERE " NEAR("r.total", "v.total") " LIMIT 1",
-     "rollup_measure site %s, day %s, step \"%s\", staff \"%s\", "
-     "measure \"%s\" totals %s but its events give %s",
-     7},
-    {"SELECT s.id, s.votes, COUNT(v.staff_id)"
-     " FROM main.suggestions AS s"
-     " LEFT JOIN main.votes AS v ON v.suggestion_id = s.id"
-     " GROUP BY s.id HAVING s.votes <> COUNT(v.staff_id) LIMIT 1",
-     "suggestion %s counts %s votes but %s staff voted for it", 3},
-    {"SELECT k.kiosk_id, k.events, (SELECT COUNT(*) FROM main.events AS e"
-     "  WHERE e.kiosk_id = k.kiosk_id) AS n,"
-     " k.rejected, (SELECT COUNT(*) FROM main.dead_letters AS d"
-     "  WHERE d.kiosk_id = k.kiosk_id) AS nd"
-     " FROM main.kiosks AS k WHERE k.events <> n OR k.rejected <> nd LIMIT 1",
-     "kiosk %s counts %s events (the store holds %s) and %s rejected "
-     "(dead letters hold %s)",
-     5},
-    {"SELECT k.kiosk_id, k.acked_seq, MAX(e.seq) FROM main.kiosks AS k"
-     " JOIN (SELECT kiosk_id, seq FROM main.events UNION ALL"
-     "  SELECT kiosk_id, seq FROM main.dead_letters) AS e"
-     "  ON e.kiosk_id = k.kiosk_id"
-     " GROUP BY k.kiosk_id HAVING MAX(e.seq) > k.acked_seq LIMIT 1",
-     "kiosk %s has acked seq %s but the store holds seq %s above it", 3},
+/* Each check selects the first difference, in the columns
+ * syncd_verify_check_t lists, in the order of that enum. */
+static const char *const verify_sql[SYNCD_VERIFY_NCHECKS] = {
+    [SYNCD_VERIFY_DAY_MISSING] =
+        "SELECT site_id, day, step_id, staff_id FROM temp.verify_day EXCEPT"
+        " SELECT site_id, day, step_id, staff_id FROM main.rollup_day LIMIT 1",
+    [SYNCD_VERIFY_DAY_EXTRA] =
+        "SELECT site_id, day, step_id, staff_id FROM main.rollup_day EXCEPT"
+        " SELECT site_id, day, step_id, staff_id FROM temp.verify_day LIMIT 1",
+    [SYNCD_VERIFY_DAY_VALUES] =
+        "SELECT r.site_id, r.day, r.step_id, r.staff_id,"
+        " r.checkins, v.checkins, r.quality_sum, v.quality_sum,"
+        " r.quality_n, v.quality_n, r.points, v.points,"
+        " r.ratings_n, v.ratings_n, r.ratings_sum, v.ratings_sum"
+        " FROM main.rollup_day AS r JOIN temp.verify_day AS v"
+        " USING (site_id, day, step_id, staff_id)"
+        " WHERE r.checkins <> v.checkins OR r.quality_sum <> v.quality_sum"
+        " OR r.quality_n <> v.quality_n OR r.ratings_n <> v.ratings_n"
+        " OR r.ratings_sum <> v.ratings_sum OR " NEAR("r.points",
+                                                      "v.points") " LIMIT 1",
+    [SYNCD_VERIFY_MEASURE_MISSING] =
+        "SELECT site_id, day, step_id, staff_id, measure"
+        " FROM temp.verify_measure EXCEPT"
+        " SELECT site_id, day, step_id, staff_id, measure"
+        " FROM main.rollup_measure LIMIT 1",
+    [SYNCD_VERIFY_MEASURE_EXTRA] =
+        "SELECT site_id, day, step_id, staff_id, measure"
+        " FROM main.rollup_measure EXCEPT"
+        " SELECT site_id, day, step_id, staff_id, measure"
+        " FROM temp.verify_measure LIMIT 1",
+    [SYNCD_VERIFY_MEASURE_TOTAL] =
+        "SELECT r.site_id, r.day, r.step_id, r.staff_id, r.measure,"
+        " r.total, v.total"
+        " FROM main.rollup_measure AS r JOIN temp.verify_measure AS v"
+        " USING (site_id, day, step_id, staff_id, measure)"
+        " WHERE " NEAR("r.total", "v.total") " LIMIT 1",
+    [SYNCD_VERIFY_VOTES] =
+        "SELECT s.id, s.votes, COUNT(v.staff_id)"
+        " FROM main.suggestions AS s"
+        " LEFT JOIN main.votes AS v ON v.suggestion_id = s.id"
+        " GROUP BY s.id HAVING s.votes <> COUNT(v.staff_id) LIMIT 1",
+    [SYNCD_VERIFY_KIOSK_COUNTS] =
+        "SELECT k.kiosk_id, k.events, (SELECT COUNT(*) FROM main.events AS e"
+        "  WHERE e.kiosk_id = k.kiosk_id) AS n,"
+        " k.rejected, (SELECT COUNT(*) FROM main.dead_letters AS d"
+        "  WHERE d.kiosk_id = k.kiosk_id) AS nd"
+        " FROM main.kiosks AS k WHERE k.events <> n OR k.rejected <> nd LIMIT "
+        "1",
+    [SYNCD_VERIFY_KIOSK_ACKED] =
+        "SELECT k.kiosk_id, k.acked_seq, MAX(e.seq) FROM main.kiosks AS k"
+        " JOIN (SELECT kiosk_id, seq FROM main.events UNION ALL"
+        "  SELECT kiosk_id, seq FROM main.dead_letters) AS e"
+        "  ON e.kiosk_id = k.kiosk_id"
+        " GROUP BY k.kiosk_id HAVING MAX(e.seq) > k.acked_seq LIMIT 1",
 };
 
 /* Runs one check: 0 = no difference, PROTO_ERANGE with why filled, or a
  * store error. */
 static int verify_one(sqlite_store_t *s, size_t k, char *why, size_t why_len)
 {
-    const char *v[16] = {0};
-    char num[16][40];
+    const char *v[SYNCD_VERIFY_MAX_COLS] = {0};
+    char num[SYNCD_VERIFY_MAX_COLS][40];
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, verify_checks[k].sql, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db, verify_sql[k], -1, &st, NULL);
 
     if (rc != SQLITE_OK) {
         rc = db_fail(s, "prepare verification");
@@ -2680,9 +2264,11 @@ static int verify_one(sqlite_store_t *s, size_t k, char *why, size_t why_len)
         rc = db_fail(s, "verification");
         goto cleanup;
     }
-    for (int i = 0; i < verify_checks[k].ncols && i < 16; i++) {
+    for (int i = 0; i < syncd_verify_ncols(k) && i < SYNCD_VERIFY_MAX_COLS;
+         i++) {
         if (sqlite3_column_type(st, i) == SQLITE_FLOAT) {
-            fmt_number(num[i], sizeof num[i], sqlite3_column_double(st, i));
+            syncd_fmt_number(num[i], sizeof num[i],
+                             sqlite3_column_double(st, i));
             v[i] = num[i];
         } else {
             const unsigned char *t = sqlite3_column_text(st, i);
@@ -2690,12 +2276,7 @@ static int verify_one(sqlite_store_t *s, size_t k, char *why, size_t why_len)
             v[i] = t ? (const char *)t : "NULL";
         }
     }
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(why, why_len, verify_checks[k].fmt, v[0], v[1], v[2], v[3], v[4],
-             v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14],
-             v[15]);
-#pragma GCC diagnostic pop
+    syncd_verify_report(k, v, why, why_len);
     rc = fail(s, PROTO_ERANGE, "%s", why);
 cleanup:
     sqlite3_finalize(st); /* repeats the step's error, already reported */
@@ -2713,7 +2294,7 @@ static int sqlite_verify_rollups(syncd_store_t *self, char *why, size_t why_len)
     if ((rc = begin(s, ST_BEGIN_READ)) < 0 ||
         (rc = exec(s, "recompute rollups", verify_setup)) < 0)
         goto cleanup;
-    for (size_t k = 0; k < sizeof verify_checks / sizeof verify_checks[0]; k++)
+    for (size_t k = 0; k < (size_t)SYNCD_VERIFY_NCHECKS; k++)
         if ((rc = verify_one(s, k, why, why_len)) != 0)
             goto cleanup;
 cleanup:
@@ -2732,32 +2313,15 @@ cleanup:
 /* The statuses and which may follow which: store_common.c, shared with
  * the PostgreSQL backend. */
 
-#define SUGGESTION_COLUMNS                                                     \
-    "id, kind, status, title, body, process_id, step_id, author_id, votes,"    \
-    " owner_id, due, feedback, merged_into, created_ms, updated_ms,"           \
-    " change_id, site_id, measure, done_day"
-
-/* Fills out from a row of SUGGESTION_COLUMNS. */
+/* Fills out from a row of SYNCD_SUGGESTION_COLUMNS. */
 static int suggestion_row(sqlite_store_t *s, sqlite3_stmt *st,
                           syncd_suggestion_t *out)
 {
-    call_t c = {s, ST_FEED, st, 0};
-    int rc = suggestion_from_row(s, &c, &out->s);
+    const char *cols[SYNCD_SUGGESTION_NCOLS];
 
-    if (rc < 0) {
-        proto_free(out->s.title);
-        proto_free(out->s.body);
-        proto_free(out->s.feedback);
-        memset(&out->s, 0, sizeof out->s);
-        return rc;
-    }
-    out->change_id = (uint64_t)sqlite3_column_int64(st, 15);
-    snprintf(out->site_id, sizeof out->site_id, "%s",
-             (const char *)sqlite3_column_text(st, 16));
-    snprintf(out->measure, sizeof out->measure, "%s",
-             (const char *)sqlite3_column_text(st, 17));
-    snprintf(out->done_day, sizeof out->done_day, "%s",
-             (const char *)sqlite3_column_text(st, 18));
+    row_texts(st, SYNCD_SUGGESTION_NCOLS, cols);
+    if (syncd_suggestion_fill(out, cols) < 0)
+        return fail(s, PROTO_ENOMEM, "out of memory filling the feed");
     return 0;
 }
 
@@ -2772,7 +2336,7 @@ static int suggestion_read(sqlite_store_t *s, const char *id,
 
     memset(out, 0, sizeof *out);
     if ((rc = adhoc(s, label,
-                    "SELECT " SUGGESTION_COLUMNS
+                    "SELECT " SYNCD_SUGGESTION_COLUMNS
                     " FROM suggestions WHERE id = ?1",
                     &st)) < 0 ||
         (rc = adhoc_bind_text(s, st, 1, id, label)) < 0)
@@ -2870,69 +2434,20 @@ static int sqlite_suggestion_decide(syncd_store_t *self, const char *id,
 {
     sqlite_store_t *s = impl(self);
     syncd_suggestion_t sg = {0};
-    char from[PROTO_SHORT_MAX + 1];
+    char from[PROTO_SHORT_MAX + 1], why[SYNCD_STORE_ERRMSG_MAX];
     int64_t change_id;
     int rc;
 
     s->op = "decide";
-    if (!syncd_status_known(d->status) || strcmp(d->status, "merged") == 0)
-        return end_op(s, fail(s, PROTO_EINVAL,
-                              "status \"%s\" is not one a decision can set; "
-                              "use new, review, accepted, in_progress, done "
-                              "or rejected (merge with syncctl merge)",
-                              d->status));
-    if (d->due && d->due[0] && !syncd_date_ok(d->due))
-        return end_op(s, fail(s, PROTO_EINVAL,
-                              "due date \"%s\" is not a date; write it as "
-                              "YYYY-MM-DD",
-                              d->due));
-    if (d->measure && d->measure[0] && !syncd_measure_ok(d->measure))
-        return end_op(s, fail(s, PROTO_EINVAL,
-                              "success measure \"%s\" is malformed; write "
-                              "STEP.MEASURE:up or STEP.MEASURE:down (e.g. "
-                              "tm-call.effective:up)",
-                              d->measure));
-    if (d->feedback && strlen(d->feedback) > PROTO_BODY_MAX)
-        return end_op(s, fail(s, PROTO_EINVAL,
-                              "feedback is %zu bytes; keep it within %d",
-                              strlen(d->feedback), PROTO_BODY_MAX));
-    if (d->owner_id && strlen(d->owner_id) > PROTO_ID_MAX)
-        return end_op(s, fail(s, PROTO_EINVAL, "owner id is over %d bytes",
-                              PROTO_ID_MAX));
-    if (!syncd_date_ok(d->day))
-        return end_op(s, fail(s, PROTO_EINVAL,
-                              "decision day \"%s\" is not a YYYY-MM-DD date",
-                              d->day));
+    if ((rc = syncd_decision_check(d, why, sizeof why)) < 0)
+        return end_op(s, fail(s, rc, "%s", why));
     if ((rc = begin(s, ST_BEGIN)) < 0 || (rc = suggestion_read(s, id, &sg)) < 0)
         goto cleanup;
     snprintf(from, sizeof from, "%s", sg.s.status);
-    if (!syncd_status_transition_ok(from, d->status)) {
-        const char *to = syncd_status_allowed_from(from);
-
-        rc = fail(s, PROTO_ESTATE,
-                  "suggestion %s is \"%s\" and cannot become \"%s\"; %s%s", id,
-                  from, d->status,
-                  to[0] ? "from there it can become: " : "it is closed",
-                  to[0] ? to : "; record a new suggestion instead");
+    if ((rc = syncd_decision_apply(&sg, from, d, why, sizeof why)) < 0) {
+        rc = fail(s, rc, "%s", why);
         goto cleanup;
     }
-    snprintf(sg.s.status, sizeof sg.s.status, "%s", d->status);
-    if (d->owner_id)
-        snprintf(sg.s.owner_id, sizeof sg.s.owner_id, "%s", d->owner_id);
-    if (d->due)
-        snprintf(sg.s.due, sizeof sg.s.due, "%s", d->due);
-    if (d->measure)
-        snprintf(sg.measure, sizeof sg.measure, "%s", d->measure);
-    if (d->feedback) {
-        proto_free(sg.s.feedback);
-        sg.s.feedback = d->feedback[0] ? proto_strdup(d->feedback) : NULL;
-        if (d->feedback[0] && sg.s.feedback == NULL) {
-            rc = fail(s, PROTO_ENOMEM, "out of memory");
-            goto cleanup;
-        }
-    }
-    if (strcmp(d->status, "done") == 0 && strcmp(from, "done") != 0)
-        snprintf(sg.done_day, sizeof sg.done_day, "%s", d->day);
     if ((rc = next_change(s, &change_id)) < 0)
         goto cleanup;
     {
@@ -2971,7 +2486,7 @@ static int sqlite_suggestion_merge(syncd_store_t *self, const char *id,
 {
     sqlite_store_t *s = impl(self);
     syncd_suggestion_t a = {0}, b = {0};
-    char from[PROTO_SHORT_MAX + 1];
+    char from[PROTO_SHORT_MAX + 1], why[SYNCD_STORE_ERRMSG_MAX];
     int64_t change_a, change_b;
     int rc;
 
@@ -2985,29 +2500,8 @@ static int sqlite_suggestion_merge(syncd_store_t *self, const char *id,
         (rc = suggestion_read(s, id, &a)) < 0 ||
         (rc = suggestion_read(s, into, &b)) < 0)
         goto cleanup;
-    if (strcmp(a.site_id, b.site_id) != 0) {
-        rc = fail(s, PROTO_EINVAL,
-                  "suggestion %s is from site %s and %s from site %s; only "
-                  "suggestions of one site can be merged",
-                  id, a.site_id, into, b.site_id);
-        goto cleanup;
-    }
-    if (strcmp(a.s.status, "new") != 0 && strcmp(a.s.status, "review") != 0) {
-        rc = fail(s, PROTO_ESTATE,
-                  "suggestion %s is \"%s\"; only new or review suggestions "
-                  "can be merged into another",
-                  id, a.s.status);
-        goto cleanup;
-    }
-    if (strcmp(b.s.status, "merged") == 0 ||
-        strcmp(b.s.status, "rejected") == 0) {
-        rc = fail(s, PROTO_ESTATE,
-                  "suggestion %s is \"%s\"; merge into a suggestion that is "
-                  "still open%s%s",
-                  into, b.s.status, b.s.merged_into[0] ? " (e.g. " : "",
-                  b.s.merged_into[0] ? b.s.merged_into : "");
-        if (b.s.merged_into[0])
-            syncd_store_set_error(&s->base, "%s)", s->base.errmsg);
+    if ((rc = syncd_merge_check(&a, &b, why, sizeof why)) < 0) {
+        rc = fail(s, rc, "%s", why);
         goto cleanup;
     }
     snprintf(from, sizeof from, "%s", a.s.status);
@@ -3121,7 +2615,7 @@ static int sqlite_suggestion_list(syncd_store_t *self, const char *site_id,
                               "merged",
                               status));
     if ((rc = adhoc(s, label,
-                    "SELECT " SUGGESTION_COLUMNS " FROM suggestions"
+                    "SELECT " SYNCD_SUGGESTION_COLUMNS " FROM suggestions"
                     " WHERE site_id = ?1 AND (?2 IS NULL OR status = ?2)"
                     " ORDER BY created_ms DESC, id",
                     &st)) < 0 ||
@@ -3199,7 +2693,7 @@ cleanup:
  * quoted string (normalising removed every quote character); the first
  * and last two code points are looked up with LIKE, which cannot use the
  * index but only reads the site's suggestions. */
-#define SIMILAR_MAX_TERMS 64
+#define QUERY_MAX (SYNCD_SIMILAR_MAX_TERMS * 20)
 static int sqlite_similar_candidates(syncd_store_t *self, const char *site_id,
                                      const char *text, size_t max,
                                      syncd_suggestion_t **out, size_t *n)
@@ -3210,8 +2704,8 @@ static int sqlite_similar_candidates(syncd_store_t *self, const char *site_id,
     size_t n_cp = 0;
     size_t tlen = strlen(text);
     char *norm = malloc(tlen + 1);
-    char *query = malloc(SIMILAR_MAX_TERMS * 20 + 1);
-    char head[16] = "", tail[16] = "";
+    char *query = malloc(QUERY_MAX + 1);
+    syncd_similar_terms_t terms;
     int rc;
 
     s->op = "similar";
@@ -3227,37 +2721,18 @@ static int sqlite_similar_candidates(syncd_store_t *self, const char *site_id,
         rc = 0;
         goto cleanup;
     }
-    /* offsets of each code point in norm */
-    size_t off[SIMILAR_MAX_TERMS + 3];
-    size_t k = 0, used = 0;
-    for (size_t i = 0; norm[i] && k < SIMILAR_MAX_TERMS + 3; i++)
-        if (((unsigned char)norm[i] & 0xC0) != 0x80)
-            off[k++] = i;
+    syncd_similar_terms(norm, &terms);
     query[0] = '\0';
-    for (size_t i = 0; i + 3 <= k; i++) {
-        size_t end = i + 3 < k ? off[i + 3] : strlen(norm);
-        int w = snprintf(query + used, SIMILAR_MAX_TERMS * 20 + 1 - used,
-                         "%s\"%.*s\"", i ? " OR " : "", (int)(end - off[i]),
-                         norm + off[i]);
-        if (w < 0 || (size_t)w >= SIMILAR_MAX_TERMS * 20 + 1 - used)
+    for (size_t i = 0, used = 0; i < syncd_similar_ntrigrams(&terms); i++) {
+        size_t len;
+        const char *g = syncd_similar_trigram(&terms, i, &len);
+        int w = snprintf(query + used, QUERY_MAX + 1 - used, "%s\"%.*s\"",
+                         i ? " OR " : "", (int)len, g);
+
+        if (w < 0 || (size_t)w >= QUERY_MAX + 1 - used)
             break;
         used += (size_t)w;
     }
-    /* first two and last two code points */
-    size_t nlen = strlen(norm), pos = 0, cps = 0, last2 = nlen;
-    for (size_t i = 0; i < nlen; i++) {
-        if (((unsigned char)norm[i] & 0xC0) == 0x80)
-            continue;
-        if (++cps == 3)
-            pos = i;
-    }
-    snprintf(head, sizeof head, "%.*s", (int)pos, norm);
-    for (size_t seen = 0; last2 > 0 && seen < 2;) {
-        last2--;
-        if (((unsigned char)norm[last2] & 0xC0) != 0x80)
-            seen++;
-    }
-    snprintf(tail, sizeof tail, "%s", norm + last2);
     if ((rc = adhoc(s, label,
                     "WITH hits(id, r) AS ("
                     "  SELECT id, rank FROM suggestion_text"
@@ -3268,7 +2743,7 @@ static int sqlite_similar_candidates(syncd_store_t *self, const char *site_id,
                     "     '%' || ?3 || '%' OR"
                     "   title || ' ' || COALESCE(body, '') LIKE"
                     "     '%' || ?4 || '%'))"
-                    " SELECT " SUGGESTION_COLUMNS " FROM suggestions"
+                    " SELECT " SYNCD_SUGGESTION_COLUMNS " FROM suggestions"
                     " JOIN (SELECT id AS hit, min(r) AS r FROM hits"
                     "       GROUP BY id) ON hit = id"
                     " WHERE status != 'merged'"
@@ -3276,8 +2751,8 @@ static int sqlite_similar_candidates(syncd_store_t *self, const char *site_id,
                     &st)) < 0 ||
         (rc = adhoc_bind_text(s, st, 1, site_id, label)) < 0 ||
         (rc = adhoc_bind_text(s, st, 2, query, label)) < 0 ||
-        (rc = adhoc_bind_text(s, st, 3, head, label)) < 0 ||
-        (rc = adhoc_bind_text(s, st, 4, tail, label)) < 0)
+        (rc = adhoc_bind_text(s, st, 3, terms.head, label)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 4, terms.tail, label)) < 0)
         goto cleanup;
     if (sqlite3_bind_int64(st, 5, (sqlite3_int64)max) != SQLITE_OK) {
         rc = db_fail(s, label);

@@ -2,14 +2,16 @@
  * test_app_text.c — the kiosk's text cache (kiosk/src/app/text.c) on
  * SDL's software renderer: a string is rendered once and then only
  * copied; a full cache keeps what is on screen (the least recently used
- * half goes, not everything); and the one-line fast path draws exactly
- * the pixels of the general layout path.
+ * half goes, not everything); the one-line fast path draws exactly
+ * the pixels of the general layout path; and text prepared in idle time
+ * is drawn without rendering, with the same pixels.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -205,6 +207,81 @@ static void test_too_wide_shrinks(void **state)
     assert_int_equal(rep.lines, 1);
 }
 
+/* Prepared text (the idle pre-render) is what a draw would render: the
+ * draw after it renders nothing and puts the same pixels on screen. */
+static void test_prepared_then_drawn(void **state)
+{
+    fx_t *f = *state;
+    kiosk_text_report_t rep;
+    SDL_Rect one = {10, 10, 400, 60}, para = {10, 80, 200, 110};
+    const char *wrap = "建议：高峰时段增加一名前台同事，减少客户等候时间";
+    /* what drawing them without preparing shows */
+    clear(f);
+    draw(f, "今日打卡 12 次", 28, one, false, 0, &rep);
+    draw(f, wrap, 18, para, true, -1, &rep);
+    size_t bytes = (size_t)f->surf->pitch * H;
+    unsigned char *want = malloc(bytes);
+    assert_non_null(want);
+    memcpy(want, f->surf->pixels, bytes);
+    kiosk_textcache_set_renderer(f->text, NULL); /* empties the cache */
+    kiosk_textcache_set_renderer(f->text, f->r);
+    size_t r0 = renders(f);
+    clear(f);
+    unsigned char *blank = malloc(bytes);
+    assert_non_null(blank);
+    memcpy(blank, f->surf->pixels, bytes);
+    /* no time for it: nothing rendered */
+    assert_int_equal(
+        kiosk_textcache_prepare(f->text, wrap, 18, INK, para, true, -1, false),
+        3);
+    assert_int_equal(renders(f), r0);
+    assert_int_equal(kiosk_textcache_prepare(f->text, "今日打卡 12 次", 28, INK,
+                                             one, false, 0, true),
+                     1);
+    assert_int_equal(
+        kiosk_textcache_prepare(f->text, wrap, 18, INK, para, true, -1, true),
+        1);
+    assert_int_equal(renders(f), r0 + 2);
+    assert_int_equal(entries(f), 2);
+    assert_true(kiosk_textcache_bytes(f->text) > 0);
+    /* preparing draws nothing */
+    assert_memory_equal(f->surf->pixels, blank, bytes);
+    /* once cached, preparing again is a look-up */
+    assert_int_equal(
+        kiosk_textcache_prepare(f->text, wrap, 18, INK, para, true, -1, false),
+        0);
+    draw(f, "今日打卡 12 次", 28, one, false, 0, &rep);
+    draw(f, wrap, 18, para, true, -1, &rep);
+    assert_int_equal(renders(f), r0 + 2);
+    assert_true(rep.lines > 1);
+    assert_memory_equal(f->surf->pixels, want, bytes);
+    free(blank);
+    free(want);
+}
+
+/* Preparing fills at most three quarters of the cache: the rest is kept
+ * for what is drawn, so preparing never evicts the current screen. */
+static void test_prepare_leaves_room_for_drawing(void **state)
+{
+    fx_t *f = *state;
+    kiosk_text_report_t rep;
+    SDL_Rect box = {0, 0, 300, 40};
+    char s[32];
+    draw(f, "on screen", 20, box, false, 0, &rep);
+    int prepared = 0, rc = 1;
+    for (int i = 0; i < CACHE_MAX && rc == 1; i++) {
+        snprintf(s, sizeof s, "%d", i);
+        rc = kiosk_textcache_prepare(f->text, s, 20, INK, box, false, 0, true);
+        prepared += rc == 1;
+    }
+    assert_int_equal(rc, 2);
+    assert_int_equal(entries(f), CACHE_MAX * 3 / 4);
+    assert_int_equal(prepared, CACHE_MAX * 3 / 4 - 1);
+    size_t r0 = renders(f);
+    draw(f, "on screen", 20, box, false, 0, &rep);
+    assert_int_equal(renders(f), r0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +291,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_line_same_pixels_as_layout,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_wide_shrinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepared_then_drawn, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_leaves_room_for_drawing,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,6 +230,42 @@ static void test_durable_across_reopen(void **state)
     kiosk_outbox_destroy(&ob);
 }
 
+/* kiosk_outbox_set_cache_kib: a size of 0 or less is refused with a
+ * readable reason; any accepted size, even one smaller than a page, leaves
+ * every read exact (the cache only changes how often pages are re-read). */
+static void test_cache_size(void **state)
+{
+    fx_t *fx = *state;
+    kiosk_outbox_t *ob = open_ok(fx->path, "k01");
+    assert_int_equal(kiosk_outbox_set_cache_kib(NULL, 8192), PROTO_EINVAL);
+    assert_int_equal(kiosk_outbox_set_cache_kib(ob, 0), PROTO_EINVAL);
+    assert_non_null(strstr(kiosk_outbox_errmsg(ob),
+                           "a page cache of 0 KiB was asked for; give a size "
+                           "above 0"));
+    assert_int_equal(kiosk_outbox_set_cache_kib(ob, -4), PROTO_EINVAL);
+    assert_int_equal(kiosk_outbox_set_cache_kib(ob, 1), 0);
+    for (unsigned i = 1; i <= 30; i++)
+        assert_int_equal(append_checkin(ob, i), i);
+    proto_msg_t push;
+    assert_int_equal(kiosk_outbox_pending(ob, 10, 500, &push), 0);
+    assert_int_equal(push.u.push.n_events, 20);
+    for (unsigned i = 0; i < 20; i++) {
+        assert_int_equal(push.u.push.events[i].seq, i + 11);
+        check_checkin(&push.u.push.events[i], i + 11);
+    }
+    proto_msg_clear(&push);
+    assert_int_equal(kiosk_outbox_set_cache_kib(ob, 8192), 0);
+    uint64_t newly = 0;
+    assert_int_equal(kiosk_outbox_ack(ob, 25, NULL, 0, &newly), 0);
+    assert_int_equal(newly, 25);
+    kiosk_outbox_stats_t st;
+    assert_int_equal(kiosk_outbox_stats(ob, &st), 0);
+    assert_int_equal(st.depth, 5);
+    assert_int_equal(st.acked_seq, 25);
+    assert_int_equal(st.total, 30);
+    kiosk_outbox_destroy(&ob);
+}
+
 static void test_pending_ack_rejects(void **state)
 {
     fx_t *fx = *state;
@@ -846,6 +882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durable_across_reopen, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cache_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_ack_rejects, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reconcile_and_floor, setup,

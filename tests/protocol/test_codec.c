@@ -675,8 +675,14 @@ static void test_schema_table_is_sane(void **state)
         const schema_struct_t *s = &schema_msgs[i].body;
         assert_true(s->n_fields <= 64);
         for (size_t k = 0; k < s->n_fields; k++)
-            if (s->fields[k].type == SCHEMA_ARRAY)
-                assert_true(s->fields[k].elem->n_fields <= 64);
+            if (s->fields[k].type == SCHEMA_ARRAY) {
+                const schema_struct_t *el = s->fields[k].elem;
+                assert_true(el->n_fields <= 64);
+                for (size_t a = 0; a < el->n_fields; a++)
+                    for (size_t b = a + 1; b < el->n_fields; b++)
+                        assert_string_not_equal(el->fields[a].key,
+                                                el->fields[b].key);
+            }
         for (size_t a = 0; a < s->n_fields; a++)
             for (size_t b = a + 1; b < s->n_fields; b++)
                 assert_string_not_equal(s->fields[a].key, s->fields[b].key);

@@ -325,6 +325,19 @@ const kiosk_widget_t *kiosk_model_widgets(kiosk_model_t *self, size_t *n);
 /* The widget with this id on the current screen, or NULL. */
 const kiosk_widget_t *kiosk_model_widget(kiosk_model_t *self, const char *id);
 
+/* The widget tree a tap on widget id of the current screen would show,
+ * built from the current state and window size without changing either:
+ * nothing is saved, no effect is produced, the current tree stays valid.
+ * For the kiosk's idle time, to prepare what the next screen draws (its
+ * text). Only taps that open another screen are foreseen (tiles but
+ * meeting mode, staff, processes, steps, a measure's number pad, the
+ * keyboard, back, log-out); NULL for the others (keys, values, saves,
+ * paging) and when it cannot be built. The tree lives until the
+ * next preview or kiosk_model_destroy() (kiosk_model_update() leaves it
+ * alone, though what it shows may then be out of date). */
+const kiosk_widget_t *kiosk_model_preview_tap(kiosk_model_t *self,
+                                              const char *id, size_t *n);
+
 kiosk_screen_t kiosk_model_screen(const kiosk_model_t *self);
 kiosk_lang_t kiosk_model_lang(const kiosk_model_t *self);
 /* The identified staff member's id, or NULL when nobody is. */

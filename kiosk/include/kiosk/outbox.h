@@ -52,6 +52,14 @@ typedef struct kiosk_outbox kiosk_outbox_t;
 /* Opens (creating and migrating as needed) the outbox at path. NULL on
  * failure with one readable line in err. */
 kiosk_outbox_t *kiosk_outbox_open(const char *path, char *err, size_t err_len);
+
+/* Lets this connection's page cache grow to kib KiB (SQLite's default is
+ * 2,000). For the sync thread: its figures after every ACK count the whole
+ * events table, and a cache smaller than the file re-reads every page each
+ * time (docs/PERFORMANCE.md, backlog). Memory is taken only as pages are
+ * read. 0 or a negative code (errmsg says why). */
+int kiosk_outbox_set_cache_kib(kiosk_outbox_t *self, int kib);
+
 /* Closes and clears *self_p. Accepts NULL and a NULL *self_p. */
 void kiosk_outbox_destroy(kiosk_outbox_t **self_p);
 /* The last error, readable ("" when none). Lives until the next call. */

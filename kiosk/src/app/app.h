@@ -38,6 +38,17 @@ void kiosk_textcache_set_renderer(kiosk_textcache_t *self, SDL_Renderer *r);
 int kiosk_textcache_draw(kiosk_textcache_t *self, const char *text, int px,
                          SDL_Color colour, SDL_Rect box, bool multiline,
                          int align, kiosk_text_report_t *rep);
+/* Renders text into the cache as kiosk_textcache_draw would for the same
+ * arguments, drawing nothing, so that a later draw finds it: for idle
+ * time. 1 rendered, 0 already cached (or nothing to render), 2 not
+ * rendered because the share of the cache preparing may fill is full
+ * (three quarters of the entries, 24 MB of textures), 3 not cached and
+ * render is false (the caller has no time left for it), -1 error. */
+int kiosk_textcache_prepare(kiosk_textcache_t *self, const char *text, int px,
+                            SDL_Color colour, SDL_Rect box, bool multiline,
+                            int align, bool render);
+/* Bytes of the textures kept (width x height x 4). */
+size_t kiosk_textcache_bytes(const kiosk_textcache_t *self);
 /* Cache figures for tests: entries and renders done (misses). */
 void kiosk_textcache_stats(const kiosk_textcache_t *self, size_t *entries,
                            size_t *renders);
@@ -55,6 +66,27 @@ int kiosk_view_draw(kiosk_view_t *self, SDL_Renderer *r,
                     const kiosk_widget_t *w, size_t n);
 const kiosk_text_report_t *kiosk_view_reports(const kiosk_view_t *self,
                                               size_t *n);
+/* Renders into the text cache the text of widgets *next.. of a tree, as
+ * kiosk_view_draw would, drawing nothing, for the kiosk's idle time.
+ * While *first is true one string may be rendered whatever the budget
+ * (so that every slice makes progress; *first is then cleared), after
+ * that no render is started that could end after budget_ns (monotonic
+ * clock; judged by the longest render so far); text already cached costs
+ * a look-up. 1 more to do (from *next), 0 done, 2 the cache's share for
+ * preparing is full, -1 error. */
+int kiosk_view_prepare(kiosk_view_t *self, const kiosk_widget_t *w, size_t n,
+                       size_t *next, uint64_t budget_ns, bool *first);
+
+/* ---- warm.c: the idle pre-render of the screens one tap away */
+typedef struct kiosk_warm kiosk_warm_t;
+kiosk_warm_t *kiosk_warm_new(kiosk_view_t *view);
+void kiosk_warm_destroy(kiosk_warm_t **self_p);
+/* One slice of idle work of at most budget_ns (checked with the clock):
+ * the text of the screens each tappable widget of the model's current
+ * tree would open (kiosk_model_preview_tap) goes into the text cache.
+ * Starts over when the current tree changes. 1 more to do, 0 nothing
+ * left (all prepared, or the cache's share for it is full), -1 error. */
+int kiosk_warm_step(kiosk_warm_t *self, kiosk_model_t *m, uint64_t budget_ns);
 
 /* ---- input.c: SDL events → model inputs */
 /* Fills *in from e and returns 1, or returns 0 for events that are not

@@ -22,6 +22,13 @@
 #define STEPWISE_ASSETS_DEFAULT "assets"
 #endif
 
+/* The idle pre-render (warm.c) starts this long after the last input (a
+ * person takes at least a few hundred ms between taps; a drag or typing
+ * keeps it off) and works in slices of at most 2 ms, an eighth of a
+ * 60 Hz frame, so input waits at most that long for it. */
+#define WARM_AFTER_MS 100
+#define WARM_SLICE_NS 2000000u
+
 static void usage(FILE *f)
 {
     fputs(
@@ -101,7 +108,10 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
     if (fullscreen)
         SDL_ShowCursor(SDL_DISABLE);
     kiosk_view_t *view = kiosk_view_new(text);
-    if (!view) {
+    kiosk_warm_t *warm = view ? kiosk_warm_new(view) : NULL;
+    if (!warm) {
+        fprintf(stderr, "kiosk: out of memory starting the view\n");
+        kiosk_view_destroy(&view);
         SDL_DestroyRenderer(r);
         SDL_DestroyWindow(win);
         return 1;
@@ -112,15 +122,28 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
     SDL_StartTextInput();
     kiosk_redraw_t redraw = {0};
     bool quit = false, draw_failed = false;
+    /* idle pre-render (warm.c): once nobody has touched the kiosk for
+     * WARM_AFTER_MS, the text of the screens one tap away is rendered in
+     * slices of WARM_SLICE_NS, the input looked at between slices */
+    bool warming = false;
+    int64_t last_input = kiosk_now_ms();
     while (!quit) {
         SDL_Event e;
+        int timeout = wait_ms(shell);
+        if (warming) {
+            int64_t idle_in = last_input + WARM_AFTER_MS - kiosk_now_ms();
+            if (idle_in < timeout)
+                timeout = idle_in < 0 ? 0 : (int)idle_in;
+        }
         /* sleep until input, a sync report (the sync thread pushes an
          * event) or the model's next timer: the clock's minute, the idle
          * timeout, the thanks screen, a PIN countdown, each on time
          * rather than up to 250 ms late; a frame is drawn only when the
          * widget tree, the window size or the window's picture changed
          * (kiosk_redraw_needed) */
-        if (SDL_WaitEventTimeout(&e, wait_ms(shell))) {
+        bool woke = timeout > 0 ? SDL_WaitEventTimeout(&e, timeout) != 0
+                                : SDL_PollEvent(&e) != 0;
+        if (woke) {
             do {
                 char buf[64];
                 if (e.type == SDL_QUIT) {
@@ -130,8 +153,10 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
                 if (kiosk_input_repaints(&e))
                     redraw.damaged = true;
                 SDL_GetWindowSize(win, &w, &h);
-                if (kiosk_input_from_sdl(&e, w, h, &in, buf, sizeof buf))
-                    kiosk_shell_input(shell, &in, kiosk_now_ms());
+                if (kiosk_input_from_sdl(&e, w, h, &in, buf, sizeof buf)) {
+                    last_input = kiosk_now_ms();
+                    kiosk_shell_input(shell, &in, last_input);
+                }
             } while (SDL_PollEvent(&e));
         }
         kiosk_shell_poll(shell, kiosk_now_ms());
@@ -140,8 +165,13 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
             kiosk_model_widgets(kiosk_shell_model(shell), &n);
         uint64_t hash = kiosk_widgets_hash(wt, n);
         SDL_GetWindowSize(win, &w, &h);
-        if (!kiosk_redraw_needed(&redraw, hash, w, h))
+        if (!kiosk_redraw_needed(&redraw, hash, w, h)) {
+            if (warming && !woke &&
+                kiosk_now_ms() - last_input >= WARM_AFTER_MS)
+                warming = kiosk_warm_step(warm, kiosk_shell_model(shell),
+                                          WARM_SLICE_NS) > 0;
             continue;
+        }
         /* draw and present together or not at all: after a present the
          * back buffer's content is undefined */
         if (kiosk_view_draw(view, r, wt, n) != 0) {
@@ -157,7 +187,9 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
         draw_failed = false;
         SDL_RenderPresent(r);
         kiosk_redraw_done(&redraw, hash, w, h);
+        warming = true; /* a new tree: new screens one tap away */
     }
+    kiosk_warm_destroy(&warm);
     kiosk_view_destroy(&view);
     kiosk_textcache_set_renderer(text, NULL);
     SDL_DestroyRenderer(r);

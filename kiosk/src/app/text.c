@@ -44,7 +44,15 @@ struct kiosk_textcache {
     size_t n;
     size_t renders;
     uint64_t draws; /* draw calls so far: the clock of entry_t.used */
+    size_t bytes;   /* pixels of the kept textures, 4 bytes each */
 };
+
+/* What kiosk_textcache_prepare may fill: a quarter of the entries and
+ * of the eviction headroom stays for what is drawn, so preparing never
+ * evicts the current screen's text, and the textures it adds stay well
+ * inside the kiosk's 64 MB (docs/PERFORMANCE.md). */
+#define PREPARE_MAX_ENTRIES (CACHE_MAX * 3 / 4)
+#define PREPARE_MAX_BYTES ((size_t)24 << 20)
 
 int kiosk_find_font(char *path, size_t len, int *index)
 {
@@ -105,6 +113,12 @@ static void flush(kiosk_textcache_t *self)
         free(self->e[i].text);
     }
     self->n = 0;
+    self->bytes = 0;
+}
+
+static size_t entry_bytes(const entry_t *e)
+{
+    return e->tex ? (size_t)e->tw * (size_t)e->th * 4 : 0;
 }
 
 static int cmp_used(const void *a, const void *b)
@@ -132,6 +146,7 @@ static void evict(kiosk_textcache_t *self)
             self->e[k++] = *e;
             continue;
         }
+        self->bytes -= entry_bytes(e);
         if (e->tex)
             SDL_DestroyTexture(e->tex);
         free(e->text);
@@ -453,6 +468,7 @@ static entry_t *make(kiosk_textcache_t *self, uint64_t h, const char *text,
     int min_px = px * 6 / 10 > 9 ? px * 6 / 10 : 9;
     if (!ml && px >= min_px && render_line(self, e, text, px, c, box)) {
         e->rep.missing = count_missing(self->font, text);
+        self->bytes += entry_bytes(e);
         self->n++;
         return e;
     }
@@ -484,8 +500,36 @@ static entry_t *make(kiosk_textcache_t *self, uint64_t h, const char *text,
     e->rep.missing = count_missing(self->font, text);
     e->tex = render(self, font, lines, n, w, c, align, &e->tw, &e->th);
     e->sh = e->th;
+    self->bytes += entry_bytes(e);
     self->n++;
     return e;
+}
+
+int kiosk_textcache_prepare(kiosk_textcache_t *self, const char *text, int px,
+                            SDL_Color colour, SDL_Rect box, bool multiline,
+                            int align, bool render)
+{
+    if (!text || !text[0] || px <= 0 || box.w <= 0 || box.h <= 0 || !self->r)
+        return 0;
+    uint64_t h = fnv(text, strlen(text), 1469598103934665603ULL);
+    entry_t *e = find(self, h, text, px, colour, box, multiline, align);
+    if (e)
+        return 0;
+    if (self->n >= PREPARE_MAX_ENTRIES || self->bytes >= PREPARE_MAX_BYTES)
+        return 2;
+    if (!render)
+        return 3;
+    if (!(e = make(self, h, text, px, colour, box, multiline, align)))
+        return -1;
+    /* as if drawn now: kept over what was drawn before it, dropped before
+     * what is drawn after it */
+    e->used = ++self->draws;
+    return 1;
+}
+
+size_t kiosk_textcache_bytes(const kiosk_textcache_t *self)
+{
+    return self->bytes;
 }
 
 int kiosk_textcache_draw(kiosk_textcache_t *self, const char *text, int px,

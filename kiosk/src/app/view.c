@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PI 3.14159265358979323846
 
@@ -22,6 +23,12 @@ struct kiosk_view {
     kiosk_textcache_t *text;
     kiosk_text_report_t *rep;
     size_t n_rep, cap_rep;
+    /* kiosk_view_prepare: the text goes to the cache, no shape is drawn;
+     * prep_rc is kiosk_textcache_prepare's answer for the widget */
+    bool preparing;
+    int prep_rc;
+    bool prep_render;     /* whether a string not cached may be rendered */
+    uint64_t prep_max_ns; /* the longest render of one string so far */
 };
 
 static const SDL_Color BG = {0xEE, 0xF1, 0xF5, 0xFF};
@@ -415,6 +422,12 @@ static void draw_text(kiosk_view_t *self, const kiosk_widget_t *w, SDL_Rect box,
     int align = (w->flags & KIOSK_WF_LEFT)    ? -1
                 : (w->flags & KIOSK_WF_RIGHT) ? 1
                                               : 0;
+    if (self->preparing) {
+        self->prep_rc = kiosk_textcache_prepare(
+            self->text, w->text, w->font_px, ink, box,
+            (w->flags & KIOSK_WF_MULTILINE) != 0, align, self->prep_render);
+        return;
+    }
     kiosk_textcache_draw(self->text, w->text, w->font_px, ink, box,
                          (w->flags & KIOSK_WF_MULTILINE) != 0, align, rep);
 }
@@ -436,6 +449,13 @@ static void draw_one(kiosk_view_t *self, SDL_Renderer *r,
     bool selected = w->flags & KIOSK_WF_SELECTED;
     float bw = shortest > 60 ? 3 : 2;
     SDL_Color ink = tone_colour(w->tone);
+    /* preparing: the panels, tiles, stars... that carry no text have
+     * nothing to prepare (a label's text and box are the widget's own) */
+    if (self->preparing &&
+        (!w->text[0] || w->kind == KIOSK_W_PANEL || w->kind == KIOSK_W_TILE ||
+         w->kind == KIOSK_W_PROGRESS || w->kind == KIOSK_W_STAR ||
+         w->kind == KIOSK_W_FACE || w->kind == KIOSK_W_DOTS))
+        return;
     switch (w->kind) {
     case KIOSK_W_PANEL:
         if (w->tone == KIOSK_TONE_HEADER) {
@@ -488,16 +508,19 @@ static void draw_one(kiosk_view_t *self, SDL_Renderer *r,
             border = DISABLED_BG;
             text = DISABLED_INK;
         }
-        round_box(r, b, rad, fill, border, bw);
+        if (!self->preparing)
+            round_box(r, b, rad, fill, border, bw);
         draw_text(self, w, inset(b, pad, 2), text, rep);
         return;
     }
     case KIOSK_W_FIELD:
-        round_box(r, b, 8, SURFACE, INK, 2);
+        if (!self->preparing)
+            round_box(r, b, 8, SURFACE, INK, 2);
         draw_text(self, w, inset(b, pad, 3), ink, rep);
         return;
     case KIOSK_W_BADGE:
-        round_box(r, b, b.h / 2.0f, ink, ink, 0);
+        if (!self->preparing)
+            round_box(r, b, b.h / 2.0f, ink, ink, 0);
         draw_text(self, w, inset(b, 6, 2), WHITE, rep);
         return;
     case KIOSK_W_PROGRESS: {
@@ -521,8 +544,12 @@ static void draw_one(kiosk_view_t *self, SDL_Renderer *r,
         int sw = b.h * 2 > b.w / 2 ? b.w / 2 : b.h * 2;
         SDL_Rect track = {b.x + b.w - sw, b.y + b.h / 4, sw, b.h / 2};
         SDL_Rect text = {b.x, b.y, b.w - sw - 8, b.h};
-        round_box(r, b, rad, SURFACE, BORDER, bw);
         text = inset(text, pad, 2);
+        if (self->preparing) {
+            draw_text(self, w, text, INK, rep);
+            return;
+        }
+        round_box(r, b, rad, SURFACE, BORDER, bw);
         round_box(r, inset(track, 8, 0), track.h / 2.0f, w->value ? OK : TRACK,
                   w->value ? OK : TRACK, 0);
         float kx = w->value ? track.x + track.w - 8 - track.h / 2.0f
@@ -588,4 +615,49 @@ int kiosk_view_draw(kiosk_view_t *self, SDL_Renderer *r,
     for (size_t i = 0; i < n; i++)
         draw_one(self, r, &w[i], &self->rep[i]);
     return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int kiosk_view_prepare(kiosk_view_t *self, const kiosk_widget_t *w, size_t n,
+                       size_t *next, uint64_t budget_ns, bool *first)
+{
+    uint64_t t0 = mono_ns();
+    kiosk_text_report_t unused;
+    int rc = 0;
+    bool rendered = !*first;
+    self->preparing = true;
+    for (; *next < n; (*next)++) {
+        /* a string not yet cached takes up to a millisecond or so to
+         * render: none is started that could end past the budget, judged
+         * by the longest so far */
+        uint64_t t = mono_ns();
+        self->prep_render =
+            !rendered || t - t0 + self->prep_max_ns <= budget_ns;
+        self->prep_rc = 0;
+        draw_one(self, NULL, &w[*next], &unused);
+        if (self->prep_rc == 3) { /* no time left for it */
+            rc = 1;
+            break;
+        }
+        if (self->prep_rc < 0 || self->prep_rc == 2) {
+            rc = self->prep_rc;
+            break;
+        }
+        if (self->prep_rc == 1) {
+            uint64_t took = mono_ns() - t;
+            if (took > self->prep_max_ns)
+                self->prep_max_ns = took;
+            rendered = true;
+            *first = false;
+        }
+    }
+    self->preparing = false;
+    return rc;
 }

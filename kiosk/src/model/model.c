@@ -1280,6 +1280,7 @@ void kiosk_model_destroy(kiosk_model_t **self_p)
     free(m->history);
     free(m->board);
     free(m->w);
+    free(m->pw);
     proto_msg_clear(&m->agenda);
     kiosk_effects_free(&m->fx, m->n_fx);
     sodium_memzero(m->pin, sizeof m->pin);

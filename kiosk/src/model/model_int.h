@@ -147,6 +147,10 @@ struct kiosk_model {
     size_t n_board;
     kiosk_widget_t *w;
     size_t n_w, cap_w;
+    /* the tree of kiosk_model_preview_tap (preview.c): a buffer of its
+     * own, so the current tree stays valid */
+    kiosk_widget_t *pw;
+    size_t n_pw, cap_pw;
     int cur_parent;
     bool oom; /* a widget could not be added */
 

@@ -1,0 +1,232 @@
+/*
+ * test_model_preview.c — kiosk_model_preview_tap (kiosk/src/model/
+ * preview.c): the tree a tap would open is exactly the tree the tap then
+ * shows, and previewing changes nothing: not the current tree, not the
+ * screen, no effect asked of the shell. The idle pre-render relies on
+ * both: on the first to prepare the right text, on the second to be
+ * invisible.
+ *
+ * Fixture: tests/kiosk/model_catalogue.yaml (Wang Fang's PIN is 2468).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kiosk/model.h"
+#include "protocol/catalogue.h"
+
+#define T0 (1795744800LL * 1000) /* 2026-11-27 10:00 +08 */
+
+static kiosk_model_t *make_model(int w, int h)
+{
+    char err[512];
+    kiosk_model_config_t cfg = {
+        .strings_dir = STEPWISE_ASSETS "/strings",
+        .lang = KIOSK_LANG_ZH,
+        .width = w,
+        .height = h,
+        .tz_offset_s = 8 * 3600,
+        .kiosk_id = "k1",
+        .can_capture = true,
+    };
+    kiosk_model_t *m = kiosk_model_new(&cfg, err, sizeof err);
+    if (!m)
+        fail_msg("model: %s", err);
+    proto_catalogue_t *cat = proto_catalogue_load_file(
+        STEPWISE_TESTDATA "/model_catalogue.yaml", err, sizeof err);
+    if (!cat)
+        fail_msg("fixture catalogue: %s", err);
+    kiosk_input_t in = {.kind = KIOSK_IN_CATALOGUE, .catalogue = cat};
+    assert_int_equal(kiosk_model_update(m, &in, T0), 0);
+    return m;
+}
+
+/* Previews every tappable widget of the current screen: nothing may
+ * change. Returns how many opened a screen foreseen. */
+static int preview_all(kiosk_model_t *m)
+{
+    size_t n;
+    const kiosk_widget_t *cur = kiosk_model_widgets(m, &n);
+    uint64_t before = kiosk_widgets_hash(cur, n);
+    kiosk_screen_t screen = kiosk_model_screen(m);
+    /* the ids first: the current tree must stay valid, but copy them so a
+     * failure cannot read freed memory */
+    char(*ids)[KIOSK_WIDGET_ID_MAX] = calloc(n, sizeof *ids);
+    assert_non_null(ids);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cur[i].flags & KIOSK_WF_TAPPABLE)
+            memcpy(ids[k++], cur[i].id, KIOSK_WIDGET_ID_MAX);
+    int foreseen = 0;
+    for (size_t i = 0; i < k; i++) {
+        size_t pn = 0;
+        if (kiosk_model_preview_tap(m, ids[i], &pn)) {
+            assert_true(pn > 0);
+            foreseen++;
+        }
+    }
+    free(ids);
+    size_t n2;
+    const kiosk_widget_t *cur2 = kiosk_model_widgets(m, &n2);
+    assert_ptr_equal(cur2, cur);
+    assert_int_equal(n2, n);
+    assert_int_equal(kiosk_widgets_hash(cur2, n2), before);
+    assert_int_equal(kiosk_model_screen(m), screen);
+    kiosk_effect_t *fx = NULL;
+    size_t nfx = 99;
+    assert_int_equal(kiosk_model_take_effects(m, &fx, &nfx), 0);
+    assert_int_equal(nfx, 0);
+    kiosk_effects_free(&fx, nfx);
+    return foreseen;
+}
+
+/* Previews id, taps it, and checks the tap showed the previewed tree,
+ * widget for widget. */
+static void tap_as_previewed(kiosk_model_t *m, const char *id,
+                             const char *screen_after)
+{
+    size_t pn = 0;
+    const kiosk_widget_t *pw = kiosk_model_preview_tap(m, id, &pn);
+    if (!pw)
+        fail_msg("tap %s on %s was not foreseen", id,
+                 kiosk_screen_name(kiosk_model_screen(m)));
+    uint64_t want = kiosk_widgets_hash(pw, pn);
+    kiosk_input_t in = {.kind = KIOSK_IN_TAP_ID, .id = id};
+    assert_int_equal(kiosk_model_update(m, &in, T0), 0);
+    assert_string_equal(kiosk_screen_name(kiosk_model_screen(m)), screen_after);
+    size_t n;
+    const kiosk_widget_t *w = kiosk_model_widgets(m, &n);
+    assert_int_equal(n, pn);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(w[i].id, pw[i].id);
+        assert_string_equal(w[i].text, pw[i].text);
+        assert_int_equal(w[i].x, pw[i].x);
+        assert_int_equal(w[i].y, pw[i].y);
+        assert_int_equal(w[i].w, pw[i].w);
+        assert_int_equal(w[i].h, pw[i].h);
+    }
+    assert_int_equal(kiosk_widgets_hash(w, n), want);
+}
+
+static void tap(kiosk_model_t *m, const char *id)
+{
+    kiosk_input_t in = {.kind = KIOSK_IN_TAP_ID, .id = id};
+    assert_int_equal(kiosk_model_update(m, &in, T0), 0);
+}
+
+static void walk(int w, int h)
+{
+    kiosk_model_t *m = make_model(w, h);
+    assert_string_equal(kiosk_screen_name(kiosk_model_screen(m)), "home");
+    /* Home: six tiles foreseen (meeting mode is not: it asks syncd) */
+    assert_int_equal(preview_all(m), 6);
+    tap_as_previewed(m, "tile-checkin", "identify");
+    assert_true(preview_all(m) >= 5); /* back and the staff */
+    tap_as_previewed(m, "staff-zhang-wei", "checkin-process");
+    preview_all(m);
+    tap_as_previewed(m, "proc-telemarketing", "checkin-step");
+    preview_all(m);
+    tap_as_previewed(m, "step-tm-call", "checkin-measures");
+    /* a value changed on this screen is what the number pad then shows */
+    tap(m, "plus-calls");
+    preview_all(m);
+    tap_as_previewed(m, "value-calls", "numpad");
+    preview_all(m);
+    tap_as_previewed(m, "back", "checkin-measures");
+    tap_as_previewed(m, "note", "keyboard");
+    preview_all(m);
+    tap_as_previewed(m, "k-done", "checkin-measures");
+    tap_as_previewed(m, "back", "checkin-step");
+    tap_as_previewed(m, "back", "checkin-process");
+    tap_as_previewed(m, "logout", "home");
+    tap_as_previewed(m, "tile-guide", "guide");
+    tap_as_previewed(m, "proc-telemarketing", "guide-process");
+    tap_as_previewed(m, "step-tm-call", "guide-step");
+    tap_as_previewed(m, "back", "guide-process");
+    tap_as_previewed(m, "back", "guide");
+    tap_as_previewed(m, "back", "home");
+    tap_as_previewed(m, "tile-rating", "rating-staff");
+    preview_all(m);
+    tap_as_previewed(m, "staff-li-na", "rating-faces");
+    tap_as_previewed(m, "back", "rating-staff");
+    tap_as_previewed(m, "back", "home");
+    tap_as_previewed(m, "tile-suggest", "identify");
+    tap_as_previewed(m, "staff-wang-fang", "pin"); /* she has a PIN */
+    preview_all(m);
+    tap_as_previewed(m, "back", "identify");
+    tap_as_previewed(m, "back", "home");
+    tap_as_previewed(m, "tile-board", "board");
+    preview_all(m);
+    kiosk_model_destroy(&m);
+}
+
+static void test_preview_is_what_the_tap_shows_landscape(void **state)
+{
+    (void)state;
+    walk(800, 480);
+}
+
+static void test_preview_is_what_the_tap_shows_1080p(void **state)
+{
+    (void)state;
+    walk(1920, 1080);
+}
+
+static void test_preview_is_what_the_tap_shows_portrait(void **state)
+{
+    (void)state;
+    walk(1080, 1920);
+}
+
+/* Taps that open no screen, or that save, are not foreseen: no tree, and
+ * still no effect. */
+static void test_not_foreseen(void **state)
+{
+    (void)state;
+    kiosk_model_t *m = make_model(800, 480);
+    size_t n = 7;
+    assert_null(kiosk_model_preview_tap(m, "tile-meeting", &n));
+    assert_int_equal(n, 0);
+    assert_null(kiosk_model_preview_tap(m, "lang", &n));
+    assert_null(kiosk_model_preview_tap(m, "no-such-widget", &n));
+    tap(m, "tile-checkin");
+    tap(m, "staff-zhang-wei");
+    tap(m, "proc-telemarketing");
+    tap(m, "step-tm-call");
+    tap(m, "plus-calls");
+    assert_null(kiosk_model_preview_tap(m, "confirm", &n));
+    assert_null(kiosk_model_preview_tap(m, "plus-calls", &n));
+    assert_null(kiosk_model_preview_tap(m, "staff-nobody", &n));
+    kiosk_effect_t *fx = NULL;
+    size_t nfx = 99;
+    assert_int_equal(kiosk_model_take_effects(m, &fx, &nfx), 0);
+    assert_int_equal(nfx, 0);
+    /* and the value tapped is still there: confirm saves one call */
+    tap(m, "confirm");
+    assert_int_equal(kiosk_model_take_effects(m, &fx, &nfx), 0);
+    assert_int_equal(nfx, 1);
+    assert_int_equal(fx[0].kind, KIOSK_FX_SAVE);
+    assert_string_equal(fx[0].event.staff_id, "zhang-wei");
+    assert_true(fx[0].event.n_measures >= 1);
+    assert_string_equal(fx[0].event.measures[0].key, "calls");
+    assert_true(fx[0].event.measures[0].value == 1);
+    kiosk_effects_free(&fx, nfx);
+    kiosk_model_destroy(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_preview_is_what_the_tap_shows_landscape),
+        cmocka_unit_test(test_preview_is_what_the_tap_shows_1080p),
+        cmocka_unit_test(test_preview_is_what_the_tap_shows_portrait),
+        cmocka_unit_test(test_not_foreseen),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
