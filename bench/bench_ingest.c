@@ -181,6 +181,13 @@ int main(int argc, char **argv)
     printf("# syncd phases: decode + kiosk look-up %.3f s, "
            "syncd_ingest_build %.3f s, syncd_store_ingest %.3f s\n",
            ph_decode, ph_build, ph_store);
+    /* the rollups the store maintained equal those recomputed from the
+     * stored events (outside the timed window) */
+    char why[512];
+    if (syncd_store_verify_rollups(store, why, sizeof why) != 0) {
+        fprintf(stderr, "bench: the rollups do not verify: %s\n", why);
+        goto done;
+    }
     syncd_store_destroy(&store);
 
     /* ---- raw SQLite baseline, same rows, same batches */

@@ -290,7 +290,11 @@ typedef enum {
     ST_EVENT_INSERT,
     ST_DEAD_INSERT,
     ST_ROLLUP_DAY,
+    ST_ROLLUP_DAY_8,
+    ST_ROLLUP_DAY_32,
     ST_ROLLUP_MEASURE,
+    ST_ROLLUP_MEASURE_8,
+    ST_ROLLUP_MEASURE_32,
     ST_CHANGE_NEXT,
     ST_SUGGESTION_INSERT,
     ST_SUGGESTION_EXISTS,
@@ -315,6 +319,35 @@ typedef enum {
     "acked_seq, last_seen_ms, last_sync_ms, last_seq, outbox_depth, "          \
     "oldest_unsent_s, clock_skew_ms, catalogue_version, app_version, events, " \
     "rejected"
+
+/* The rollup upserts also come in forms of 8 and 32 rows (anonymous `?`
+ * parameters, numbered in order: row r's column k is r * ncols + k): one
+ * statement run per 32 keys instead of per key (see acc_write). The keys of
+ * one statement are distinct, so each row meets at most a stored row. */
+#define ROWS_2(r) r ", " r
+#define ROWS_8(r) ROWS_2(ROWS_2(ROWS_2(r)))
+#define ROWS_32(r) ROWS_2(ROWS_2(ROWS_8(r)))
+#define ROLLUP_DAY_COLS 10
+#define ROLLUP_DAY_INTO                                                        \
+    "INSERT INTO rollup_day(site_id, day, step_id, staff_id, checkins,"        \
+    " quality_sum, quality_n, points, ratings_n, ratings_sum)"
+#define ROLLUP_DAY_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define ROLLUP_DAY_SET                                                         \
+    " ON CONFLICT(site_id, day, step_id, staff_id) DO UPDATE SET"              \
+    " checkins = checkins + excluded.checkins,"                                \
+    " quality_sum = quality_sum + excluded.quality_sum,"                       \
+    " quality_n = quality_n + excluded.quality_n,"                             \
+    " points = points + excluded.points,"                                      \
+    " ratings_n = ratings_n + excluded.ratings_n,"                             \
+    " ratings_sum = ratings_sum + excluded.ratings_sum"
+#define ROLLUP_MEASURE_COLS 6
+#define ROLLUP_MEASURE_INTO                                                    \
+    "INSERT INTO rollup_measure(site_id, day, step_id, staff_id, measure,"     \
+    " total)"
+#define ROLLUP_MEASURE_ROW "(?, ?, ?, ?, ?, ?)"
+#define ROLLUP_MEASURE_SET                                                     \
+    " ON CONFLICT(site_id, day, step_id, staff_id, measure) DO UPDATE SET"     \
+    " total = total + excluded.total"
 
 static const struct {
     const char *label;
@@ -374,26 +407,20 @@ static const struct {
                         "INSERT INTO dead_letters(kiosk_id, seq, type, site_id,"
                         " code, reason, captured_ms, received_ms, payload)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
-    [ST_ROLLUP_DAY] = {"UPSERT rollup_day",
-                       "INSERT INTO rollup_day(site_id, day, step_id, staff_id,"
-                       " checkins, quality_sum, quality_n, points, ratings_n,"
-                       " ratings_sum)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                       " ON CONFLICT(site_id, day, step_id, staff_id)"
-                       " DO UPDATE SET"
-                       " checkins = checkins + excluded.checkins,"
-                       " quality_sum = quality_sum + excluded.quality_sum,"
-                       " quality_n = quality_n + excluded.quality_n,"
-                       " points = points + excluded.points,"
-                       " ratings_n = ratings_n + excluded.ratings_n,"
-                       " ratings_sum = ratings_sum + excluded.ratings_sum"},
-    [ST_ROLLUP_MEASURE] = {"UPSERT rollup_measure",
-                           "INSERT INTO rollup_measure(site_id, day, step_id,"
-                           " staff_id, measure, total)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                           " ON CONFLICT(site_id, day, step_id, staff_id,"
-                           " measure) DO UPDATE SET"
-                           " total = total + excluded.total"},
+    [ST_ROLLUP_DAY] = {"UPSERT rollup_day", ROLLUP_DAY_INTO
+                       " VALUES " ROLLUP_DAY_ROW ROLLUP_DAY_SET},
+    [ST_ROLLUP_DAY_8] = {"UPSERT rollup_day", ROLLUP_DAY_INTO
+                         " VALUES " ROWS_8(ROLLUP_DAY_ROW) ROLLUP_DAY_SET},
+    [ST_ROLLUP_DAY_32] = {"UPSERT rollup_day", ROLLUP_DAY_INTO
+                          " VALUES " ROWS_32(ROLLUP_DAY_ROW) ROLLUP_DAY_SET},
+    [ST_ROLLUP_MEASURE] = {"UPSERT rollup_measure", ROLLUP_MEASURE_INTO
+                           " VALUES " ROLLUP_MEASURE_ROW ROLLUP_MEASURE_SET},
+    [ST_ROLLUP_MEASURE_8] = {"UPSERT rollup_measure", ROLLUP_MEASURE_INTO
+                             " VALUES " ROWS_8(ROLLUP_MEASURE_ROW)
+                                 ROLLUP_MEASURE_SET},
+    [ST_ROLLUP_MEASURE_32] = {"UPSERT rollup_measure", ROLLUP_MEASURE_INTO
+                              " VALUES " ROWS_32(ROLLUP_MEASURE_ROW)
+                                  ROLLUP_MEASURE_SET},
     [ST_CHANGE_NEXT] = {"UPDATE meta change_counter",
                         "UPDATE meta SET value = value + 1"
                         " WHERE key = 'change_counter' RETURNING value"},
@@ -1574,6 +1601,12 @@ static int acc_add(sqlite_store_t *s, const char *site_id,
     return 0;
 }
 
+/* Rows for the next rollup upsert: 32, 8 or 1 of the `left` keys. */
+static size_t rollup_rows(size_t left)
+{
+    return left >= 32 ? 32 : left >= 8 ? 8 : 1;
+}
+
 /* Writes the batch's sums: rollup_day, rollup_measure, staff_team. */
 static int acc_write(sqlite_store_t *s, const char *site_id)
 {
@@ -1581,34 +1614,46 @@ static int acc_write(sqlite_store_t *s, const char *site_id)
     call_t c;
     int rc;
 
-    for (size_t i = 0; i < a->n_days; i++) {
-        const day_acc_t *d = &a->days[i];
+    for (size_t i = 0, rows; i < a->n_days; i += rows) {
+        rows = rollup_rows(a->n_days - i);
+        c = call(s, rows == 32  ? ST_ROLLUP_DAY_32
+                    : rows == 8 ? ST_ROLLUP_DAY_8
+                                : ST_ROLLUP_DAY);
+        for (size_t r = 0; r < rows; r++) {
+            const day_acc_t *d = &a->days[i + r];
+            int p = (int)r * ROLLUP_DAY_COLS;
 
-        c = call(s, ST_ROLLUP_DAY);
-        b_text(&c, 1, site_id);
-        b_text(&c, 2, d->day);
-        b_text(&c, 3, d->step_id);
-        b_text(&c, 4, d->staff_id);
-        b_i64(&c, 5, d->checkins);
-        b_i64(&c, 6, d->quality_sum);
-        b_i64(&c, 7, d->quality_n);
-        b_double(&c, 8, d->points);
-        b_i64(&c, 9, d->ratings_n);
-        b_i64(&c, 10, d->ratings_sum);
+            b_text(&c, p + 1, site_id);
+            b_text(&c, p + 2, d->day);
+            b_text(&c, p + 3, d->step_id);
+            b_text(&c, p + 4, d->staff_id);
+            b_i64(&c, p + 5, d->checkins);
+            b_i64(&c, p + 6, d->quality_sum);
+            b_i64(&c, p + 7, d->quality_n);
+            b_double(&c, p + 8, d->points);
+            b_i64(&c, p + 9, d->ratings_n);
+            b_i64(&c, p + 10, d->ratings_sum);
+        }
         if ((rc = run(&c)) < 0)
             return rc;
     }
-    for (size_t i = 0; i < a->n_measures; i++) {
-        const measure_acc_t *m = &a->measures[i];
-        const day_acc_t *d = &a->days[m->day];
+    for (size_t i = 0, rows; i < a->n_measures; i += rows) {
+        rows = rollup_rows(a->n_measures - i);
+        c = call(s, rows == 32  ? ST_ROLLUP_MEASURE_32
+                    : rows == 8 ? ST_ROLLUP_MEASURE_8
+                                : ST_ROLLUP_MEASURE);
+        for (size_t r = 0; r < rows; r++) {
+            const measure_acc_t *m = &a->measures[i + r];
+            const day_acc_t *d = &a->days[m->day];
+            int p = (int)r * ROLLUP_MEASURE_COLS;
 
-        c = call(s, ST_ROLLUP_MEASURE);
-        b_text(&c, 1, site_id);
-        b_text(&c, 2, d->day);
-        b_text(&c, 3, d->step_id);
-        b_text(&c, 4, d->staff_id);
-        b_text(&c, 5, m->measure);
-        b_double(&c, 6, m->total);
+            b_text(&c, p + 1, site_id);
+            b_text(&c, p + 2, d->day);
+            b_text(&c, p + 3, d->step_id);
+            b_text(&c, p + 4, d->staff_id);
+            b_text(&c, p + 5, m->measure);
+            b_double(&c, p + 6, m->total);
+        }
         if ((rc = run(&c)) < 0)
             return rc;
     }

@@ -16,39 +16,27 @@
 
 #include <cmocka.h>
 
-#include <SDL_ttf.h>
-
-#include "../../kiosk/src/app/app.h"
+#include "render_fixture.h"
 
 #define W 640
 #define H 200
 #define CACHE_MAX 1024 /* text.c */
 
 typedef struct {
-    SDL_Surface *surf;
-    SDL_Renderer *r;
+    fx_render_t sdl;
     kiosk_textcache_t *text;
 } fx_t;
 
 static int setup(void **state)
 {
-    char font[1024], err[1024];
-    int index = 0;
+    char err[1024];
     fx_t *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    if (SDL_Init(SDL_INIT_VIDEO) != 0 || TTF_Init() != 0)
-        fail_msg("SDL: %s", SDL_GetError());
-    if (kiosk_find_font(font, sizeof font, &index) != 0)
-        fail_msg("no CJK font: install fonts-noto-cjk");
-    f->text = kiosk_textcache_new(font, index, err, sizeof err);
+    fx_render_open(&f->sdl, W, H);
+    f->text = kiosk_textcache_new(f->sdl.font, f->sdl.index, err, sizeof err);
     if (!f->text)
         fail_msg("%s", err);
-    f->surf =
-        SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    assert_non_null(f->surf);
-    f->r = SDL_CreateSoftwareRenderer(f->surf);
-    assert_non_null(f->r);
-    kiosk_textcache_set_renderer(f->text, f->r);
+    kiosk_textcache_set_renderer(f->text, f->sdl.r);
     *state = f;
     return 0;
 }
@@ -57,11 +45,8 @@ static int teardown(void **state)
 {
     fx_t *f = *state;
     kiosk_textcache_destroy(&f->text);
-    SDL_DestroyRenderer(f->r);
-    SDL_FreeSurface(f->surf);
+    fx_render_close(&f->sdl);
     free(f);
-    TTF_Quit();
-    SDL_Quit();
     return 0;
 }
 
@@ -69,8 +54,8 @@ static const SDL_Color INK = {0x11, 0x18, 0x27, 0xFF};
 
 static void clear(fx_t *f)
 {
-    SDL_SetRenderDrawColor(f->r, 0xEE, 0xF1, 0xF5, 0xFF);
-    SDL_RenderClear(f->r);
+    SDL_SetRenderDrawColor(f->sdl.r, 0xEE, 0xF1, 0xF5, 0xFF);
+    SDL_RenderClear(f->sdl.r);
 }
 
 static void draw(fx_t *f, const char *s, int px, SDL_Rect box, bool ml,
@@ -98,8 +83,8 @@ static size_t entries(fx_t *f)
 static int inked(fx_t *f)
 {
     int n = 0;
-    const Uint32 *p = f->surf->pixels;
-    Uint32 bg = SDL_MapRGB(f->surf->format, 0xEE, 0xF1, 0xF5);
+    const Uint32 *p = f->sdl.surf->pixels;
+    Uint32 bg = SDL_MapRGB(f->sdl.surf->format, 0xEE, 0xF1, 0xF5);
     for (int i = 0; i < W * H; i++)
         n += (p[i] & 0xFFFFFF) != (bg & 0xFFFFFF);
     return n;
@@ -167,7 +152,7 @@ static void test_one_line_same_pixels_as_layout(void **state)
     fx_t *f = *state;
     static const char *const texts[] = {"返回", "李娜 · 退出", "Check-in saved",
                                         "62 / 4000 字节"};
-    size_t bytes = (size_t)f->surf->pitch * H;
+    size_t bytes = (size_t)f->sdl.surf->pitch * H;
     unsigned char *one = malloc(bytes);
     assert_non_null(one);
     for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
@@ -179,14 +164,14 @@ static void test_one_line_same_pixels_as_layout(void **state)
             SDL_Rect box = {13, 21, 500, 70 + k / 3};
             clear(f);
             draw(f, texts[t], 30, box, false, align, &a);
-            memcpy(one, f->surf->pixels, bytes);
+            memcpy(one, f->sdl.surf->pixels, bytes);
             clear(f);
             draw(f, texts[t], 30, box, true, align, &b);
             assert_int_equal(a.lines, 1);
             assert_int_equal(b.lines, 1);
             assert_int_equal(a.px, b.px);
             assert_true(inked(f) > 50);
-            if (memcmp(one, f->surf->pixels, bytes) != 0)
+            if (memcmp(one, f->sdl.surf->pixels, bytes) != 0)
                 fail_msg("\"%s\" (align %d): the one-line path drew other "
                          "pixels than the layout path",
                          texts[t], align);
@@ -219,17 +204,17 @@ static void test_prepared_then_drawn(void **state)
     clear(f);
     draw(f, "今日打卡 12 次", 28, one, false, 0, &rep);
     draw(f, wrap, 18, para, true, -1, &rep);
-    size_t bytes = (size_t)f->surf->pitch * H;
+    size_t bytes = (size_t)f->sdl.surf->pitch * H;
     unsigned char *want = malloc(bytes);
     assert_non_null(want);
-    memcpy(want, f->surf->pixels, bytes);
+    memcpy(want, f->sdl.surf->pixels, bytes);
     kiosk_textcache_set_renderer(f->text, NULL); /* empties the cache */
-    kiosk_textcache_set_renderer(f->text, f->r);
+    kiosk_textcache_set_renderer(f->text, f->sdl.r);
     size_t r0 = renders(f);
     clear(f);
     unsigned char *blank = malloc(bytes);
     assert_non_null(blank);
-    memcpy(blank, f->surf->pixels, bytes);
+    memcpy(blank, f->sdl.surf->pixels, bytes);
     /* no time for it: nothing rendered */
     assert_int_equal(
         kiosk_textcache_prepare(f->text, wrap, 18, INK, para, true, -1, false),
@@ -245,7 +230,7 @@ static void test_prepared_then_drawn(void **state)
     assert_int_equal(entries(f), 2);
     assert_true(kiosk_textcache_bytes(f->text) > 0);
     /* preparing draws nothing */
-    assert_memory_equal(f->surf->pixels, blank, bytes);
+    assert_memory_equal(f->sdl.surf->pixels, blank, bytes);
     /* once cached, preparing again is a look-up */
     assert_int_equal(
         kiosk_textcache_prepare(f->text, wrap, 18, INK, para, true, -1, false),
@@ -254,7 +239,7 @@ static void test_prepared_then_drawn(void **state)
     draw(f, wrap, 18, para, true, -1, &rep);
     assert_int_equal(renders(f), r0 + 2);
     assert_true(rep.lines > 1);
-    assert_memory_equal(f->surf->pixels, want, bytes);
+    assert_memory_equal(f->sdl.surf->pixels, want, bytes);
     free(blank);
     free(want);
 }

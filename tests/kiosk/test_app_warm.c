@@ -18,55 +18,25 @@
 
 #include <cmocka.h>
 
-#include <SDL_ttf.h>
-
-#include "../../kiosk/src/app/app.h"
-#include "protocol/catalogue.h"
+#include "model_fixture.h"
+#include "render_fixture.h"
 
 #define W 1920
 #define H 1080
 #define T0 (1795744800LL * 1000) /* 2026-11-27 10:00 +08 */
 
 typedef struct {
-    SDL_Surface *surf;
-    SDL_Renderer *r;
+    fx_render_t sdl;
     kiosk_model_t *m;
-    char font[1024];
-    int index;
 } fx_t;
 
 static int setup(void **state)
 {
-    char err[1024];
     fx_t *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    if (SDL_Init(SDL_INIT_VIDEO) != 0 || TTF_Init() != 0)
-        fail_msg("SDL: %s", SDL_GetError());
-    if (kiosk_find_font(f->font, sizeof f->font, &f->index) != 0)
-        fail_msg("no CJK font: install fonts-noto-cjk");
-    f->surf =
-        SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
-    assert_non_null(f->surf);
-    f->r = SDL_CreateSoftwareRenderer(f->surf);
-    assert_non_null(f->r);
-    kiosk_model_config_t cfg = {
-        .strings_dir = STEPWISE_ASSETS "/strings",
-        .lang = KIOSK_LANG_ZH,
-        .width = W,
-        .height = H,
-        .tz_offset_s = 8 * 3600,
-        .kiosk_id = "k1",
-        .can_capture = true,
-    };
-    f->m = kiosk_model_new(&cfg, err, sizeof err);
-    if (!f->m)
-        fail_msg("model: %s", err);
-    proto_catalogue_t *cat = proto_catalogue_load_file(
-        STEPWISE_TESTDATA "/model_catalogue.yaml", err, sizeof err);
-    if (!cat)
-        fail_msg("fixture catalogue: %s", err);
-    kiosk_input_t in = {.kind = KIOSK_IN_CATALOGUE, .catalogue = cat};
-    assert_int_equal(kiosk_model_update(f->m, &in, T0), 0);
+    fx_render_open(&f->sdl, W, H);
+    kiosk_model_config_t cfg = fx_model_config(W, H);
+    f->m = fx_model_new(&cfg, T0);
     *state = f;
     return 0;
 }
@@ -75,11 +45,8 @@ static int teardown(void **state)
 {
     fx_t *f = *state;
     kiosk_model_destroy(&f->m);
-    SDL_DestroyRenderer(f->r);
-    SDL_FreeSurface(f->surf);
+    fx_render_close(&f->sdl);
     free(f);
-    TTF_Quit();
-    SDL_Quit();
     return 0;
 }
 
@@ -87,10 +54,10 @@ static kiosk_textcache_t *new_cache(fx_t *f)
 {
     char err[1024];
     kiosk_textcache_t *t =
-        kiosk_textcache_new(f->font, f->index, err, sizeof err);
+        kiosk_textcache_new(f->sdl.font, f->sdl.index, err, sizeof err);
     if (!t)
         fail_msg("%s", err);
-    kiosk_textcache_set_renderer(t, f->r);
+    kiosk_textcache_set_renderer(t, f->sdl.r);
     return t;
 }
 
@@ -98,7 +65,7 @@ static void draw(fx_t *f, kiosk_view_t *v)
 {
     size_t n;
     const kiosk_widget_t *w = kiosk_model_widgets(f->m, &n);
-    assert_int_equal(kiosk_view_draw(v, f->r, w, n), 0);
+    assert_int_equal(kiosk_view_draw(v, f->sdl.r, w, n), 0);
 }
 
 static size_t renders(kiosk_textcache_t *t)
@@ -140,7 +107,7 @@ static void test_tap_after_idle_renders_nothing(void **state)
     assert_non_null(view);
     assert_non_null(cold_view);
     assert_non_null(warm);
-    size_t bytes = (size_t)f->surf->pitch * H;
+    size_t bytes = (size_t)f->sdl.surf->pitch * H;
     unsigned char *want = malloc(bytes);
     assert_non_null(want);
     static const char *const taps[] = {
@@ -162,13 +129,13 @@ static void test_tap_after_idle_renders_nothing(void **state)
         assert_true(idle(f, warm, 2000000u) >= 1);
         tap(f, taps[i]);
         draw(f, cold_view);
-        memcpy(want, f->surf->pixels, bytes);
+        memcpy(want, f->sdl.surf->pixels, bytes);
         size_t before = renders(text);
         draw(f, view);
         if (renders(text) != before)
             fail_msg("after %s the first frame rendered %zu strings", taps[i],
                      renders(text) - before);
-        assert_memory_equal(f->surf->pixels, want, bytes);
+        assert_memory_equal(f->sdl.surf->pixels, want, bytes);
     }
     free(want);
     kiosk_warm_destroy(&warm);

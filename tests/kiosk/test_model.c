@@ -20,6 +20,8 @@
 #include "kiosk/model.h"
 #include "protocol/catalogue.h"
 
+#include "model_fixture.h"
+
 #define T0 (1795744800LL * 1000) /* 2026-11-27 02:00 UTC = 10:00 +08 */
 #define TZ (8 * 3600)
 
@@ -43,17 +45,11 @@ static kiosk_model_t *make_model(int w, int h, kiosk_lang_t lang,
                                  const char *missing, bool with_catalogue)
 {
     char err[512];
-    kiosk_model_config_t cfg = {
-        .strings_dir = STEPWISE_ASSETS "/strings",
-        .lang = lang,
-        .width = w,
-        .height = h,
-        .tz_offset_s = TZ,
-        .kiosk_id = "k1",
-        .missing = missing,
-        .data_dir = "/var/lib/stepwise",
-        .can_capture = true,
-    };
+    kiosk_model_config_t cfg = fx_model_config(w, h);
+    cfg.lang = lang;
+    cfg.tz_offset_s = TZ;
+    cfg.missing = missing;
+    cfg.data_dir = "/var/lib/stepwise";
     kiosk_model_t *m = kiosk_model_new(&cfg, err, sizeof err);
     if (!m)
         fail_msg("model: %s", err);

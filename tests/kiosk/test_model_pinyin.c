@@ -17,8 +17,7 @@
 
 #include <cmocka.h>
 
-#include "kiosk/model.h"
-#include "protocol/catalogue.h"
+#include "model_fixture.h"
 
 #define T0 (1795744800LL * 1000)
 
@@ -169,7 +168,6 @@ typedef struct {
 
 static void make(fx_t *f, int w, int h, kiosk_lang_t lang)
 {
-    char err[512];
     memset(f, 0, sizeof *f);
     f->now = T0;
     f->ime.state = KIOSK_IME_READY;
@@ -183,27 +181,12 @@ static void make(fx_t *f, int w, int h, kiosk_lang_t lang)
                             .page = fk_page,
                             .paging = fk_paging};
     f->sim = (kiosk_similar_t){.ctx = &f->finder, .search = fk_search};
-    kiosk_model_config_t cfg = {
-        .strings_dir = STEPWISE_ASSETS "/strings",
-        .lang = lang,
-        .width = w,
-        .height = h,
-        .tz_offset_s = 8 * 3600,
-        .kiosk_id = "k1",
-        .data_dir = "/var/lib/stepwise",
-        .can_capture = true,
-        .ime = &f->hook,
-        .similar = &f->sim,
-    };
-    f->m = kiosk_model_new(&cfg, err, sizeof err);
-    if (!f->m)
-        fail_msg("model: %s", err);
-    proto_catalogue_t *cat = proto_catalogue_load_file(
-        STEPWISE_TESTDATA "/model_catalogue.yaml", err, sizeof err);
-    if (!cat)
-        fail_msg("fixture catalogue: %s", err);
-    kiosk_input_t in = {.kind = KIOSK_IN_CATALOGUE, .catalogue = cat};
-    assert_int_equal(kiosk_model_update(f->m, &in, f->now), 0);
+    kiosk_model_config_t cfg = fx_model_config(w, h);
+    cfg.lang = lang;
+    cfg.data_dir = "/var/lib/stepwise";
+    cfg.ime = &f->hook;
+    cfg.similar = &f->sim;
+    f->m = fx_model_new(&cfg, f->now);
 }
 
 static int setup(void **state)

@@ -18,33 +18,14 @@
 
 #include <cmocka.h>
 
-#include "kiosk/model.h"
-#include "protocol/catalogue.h"
+#include "model_fixture.h"
 
 #define T0 (1795744800LL * 1000) /* 2026-11-27 10:00 +08 */
 
 static kiosk_model_t *make_model(int w, int h)
 {
-    char err[512];
-    kiosk_model_config_t cfg = {
-        .strings_dir = STEPWISE_ASSETS "/strings",
-        .lang = KIOSK_LANG_ZH,
-        .width = w,
-        .height = h,
-        .tz_offset_s = 8 * 3600,
-        .kiosk_id = "k1",
-        .can_capture = true,
-    };
-    kiosk_model_t *m = kiosk_model_new(&cfg, err, sizeof err);
-    if (!m)
-        fail_msg("model: %s", err);
-    proto_catalogue_t *cat = proto_catalogue_load_file(
-        STEPWISE_TESTDATA "/model_catalogue.yaml", err, sizeof err);
-    if (!cat)
-        fail_msg("fixture catalogue: %s", err);
-    kiosk_input_t in = {.kind = KIOSK_IN_CATALOGUE, .catalogue = cat};
-    assert_int_equal(kiosk_model_update(m, &in, T0), 0);
-    return m;
+    kiosk_model_config_t cfg = fx_model_config(w, h);
+    return fx_model_new(&cfg, T0);
 }
 
 /* Previews every tappable widget of the current screen: nothing may

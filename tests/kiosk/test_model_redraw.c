@@ -20,8 +20,7 @@
 
 #include <cmocka.h>
 
-#include "kiosk/model.h"
-#include "protocol/catalogue.h"
+#include "model_fixture.h"
 
 #define T0 (1795744800LL * 1000) /* 2026-11-27 02:00 UTC = 10:00 +08 */
 #define TZ (8 * 3600)
@@ -35,31 +34,15 @@ typedef struct {
 
 static int setup(void **state)
 {
-    char err[512];
     fx_t *f = calloc(1, sizeof *f);
     assert_non_null(f);
     f->w = 800;
     f->h = 480;
     f->now = T0;
-    kiosk_model_config_t cfg = {
-        .strings_dir = STEPWISE_ASSETS "/strings",
-        .lang = KIOSK_LANG_ZH,
-        .width = f->w,
-        .height = f->h,
-        .tz_offset_s = TZ,
-        .kiosk_id = "k1",
-        .data_dir = "/var/lib/stepwise",
-        .can_capture = true,
-    };
-    f->m = kiosk_model_new(&cfg, err, sizeof err);
-    if (!f->m)
-        fail_msg("model: %s", err);
-    proto_catalogue_t *cat = proto_catalogue_load_file(
-        STEPWISE_TESTDATA "/model_catalogue.yaml", err, sizeof err);
-    if (!cat)
-        fail_msg("fixture catalogue: %s", err);
-    kiosk_input_t in = {.kind = KIOSK_IN_CATALOGUE, .catalogue = cat};
-    assert_int_equal(kiosk_model_update(f->m, &in, f->now), 0);
+    kiosk_model_config_t cfg = fx_model_config(f->w, f->h);
+    cfg.tz_offset_s = TZ;
+    cfg.data_dir = "/var/lib/stepwise";
+    f->m = fx_model_new(&cfg, f->now);
     *state = f;
     return 0;
 }

@@ -82,15 +82,6 @@ typedef struct {
     uint64_t next_seq;
 } afx_t;
 
-static int afx_rm(const char *path, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int afx_exists(void *ctx, const char *id)
 {
     afx_t *fx = ctx;
@@ -104,11 +95,15 @@ static int afx_setup(void **state)
     uint64_t version = 0;
 
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/stepwise-agenda-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    /* The backend before the directory: a set-up that fails runs no
+     * teardown, so an unreachable cluster must fail the test before
+     * anything is made on disk that nothing would remove. */
+    sfx_init(&fx->sx, "");
+    sfx_tmpdir(fx->dir, sizeof fx->dir, "stepwise-agenda");
     snprintf(fx->path, sizeof fx->path, "%s/store.db", fx->dir);
+    if (!fx->sx.pg)
+        snprintf(fx->sx.uri, sizeof fx->sx.uri, "%s", fx->path);
     syncd_store_options_t opt = {SYNCD_SYNC_OFF, 0};
-    sfx_init(&fx->sx, fx->path);
     fx->store = syncd_store_open(fx->sx.uri, &opt, err, sizeof err);
     if (!fx->store)
         fail_msg("open: %s", err);
@@ -137,7 +132,7 @@ static int afx_teardown(void **state)
     proto_catalogue_destroy(&fx->cat);
     syncd_store_destroy(&fx->store);
     sfx_fini(&fx->sx);
-    nftw(fx->dir, afx_rm, 8, FTW_DEPTH | FTW_PHYS);
+    sfx_rmtree(fx->dir);
     free(fx);
     return 0;
 }

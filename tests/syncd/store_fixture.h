@@ -15,10 +15,12 @@
 #define STEPWISE_STORE_FIXTURE_H
 
 #include <ctype.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -129,6 +131,35 @@ sfx_expected(const sfx_t *x, const char *exp, char *out, size_t size)
         out[o++] = exp[i];
     }
     out[o] = '\0';
+}
+
+/* A new directory "<$TMPDIR or /tmp>/<prefix>.XXXXXX" in dir, so that
+ * tests running in parallel never share files. */
+__attribute__((unused)) static void sfx_tmpdir(char *dir, size_t size,
+                                               const char *prefix)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    snprintf(dir, size, "%s/%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp", prefix);
+    assert_non_null(mkdtemp(dir));
+}
+
+__attribute__((unused)) static int
+sfx_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes dir and everything below it: 0, or what nftw() returned. With
+ * KEEP set in the environment it is left for a person to look at. */
+__attribute__((unused)) static int sfx_rmtree(const char *dir)
+{
+    if (getenv("KEEP"))
+        return 0;
+    return nftw(dir, sfx_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "agenda_fixture.h"
+#include "server_fixture.h"
 #include "protocol/keys.h"
 #include "protocol/proto_zmq.h"
 #include "syncd/clock.h"
@@ -145,13 +146,8 @@ static int teardown(void **state)
 static void *kiosk(sx_t *sx, const proto_keypair_t *kp)
 {
     assert_true(sx->n_socks < 4);
-    void *s = zmq_socket(sx->zctx, ZMQ_DEALER);
-    assert_non_null(s);
+    void *s = srvfx_dealer(sx->zctx, kp, sx->server_kp.public_z85);
     sx->socks[sx->n_socks++] = s;
-    int linger = 0;
-    assert_int_equal(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger), 0);
-    assert_int_equal(proto_zmq_curve_client(s, kp, sx->server_kp.public_z85),
-                     0);
     assert_int_equal(zmq_connect(s, syncd_server_kiosk_endpoint(sx->srv)), 0);
     return s;
 }
@@ -162,20 +158,8 @@ static void exchange(sx_t *sx, void *sock, const proto_msg_t *msg,
                      proto_msg_t *reply)
 {
     assert_int_equal(proto_zmq_send(sock, msg, 0), 0);
-    int64_t end = syncd_clock_mono_ms() + 10000;
-    while (syncd_clock_mono_ms() < end) {
-        assert_int_equal(syncd_server_step(sx->srv, 5), 0);
-        zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 0) == 1) {
-            proto_diag_t diag;
-            int rc = proto_zmq_recv(sock, reply, PROTO_MAX_FRAME, &diag, 0);
-            if (rc != 0)
-                fail_msg("reply does not decode: %s at %s", proto_errname(rc),
-                         diag.where);
-            return;
-        }
-    }
-    fail_msg("no reply to %s", proto_msg_name(msg->type));
+    if (srvfx_pump_reply(sx->srv, sock, reply, PROTO_MAX_FRAME, 10000) != 0)
+        fail_msg("no reply to %s", proto_msg_name(msg->type));
 }
 
 static void hello(sx_t *sx, void *sock, const char *kiosk_id)

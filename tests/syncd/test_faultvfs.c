@@ -34,6 +34,9 @@
 #include "syncd/server.h"
 #include "syncd/store.h"
 
+#include "server_fixture.h"
+#include "store_fixture.h"
+
 #define KEY1 "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
 /* 2025-11-25T01:30:00Z */
 #define T0 1764034200000LL
@@ -41,23 +44,10 @@
 
 static char dir[256];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int group_setup(void **state)
 {
-    const char *tmp = getenv("TMPDIR");
-
     (void)state;
-    snprintf(dir, sizeof dir, "%s/test_faultvfs.XXXXXX",
-             tmp && tmp[0] ? tmp : "/tmp");
-    assert_non_null(mkdtemp(dir));
+    sfx_tmpdir(dir, sizeof dir, "test_faultvfs");
     assert_int_equal(syncd_faultvfs_install(), 0);
     return 0;
 }
@@ -66,8 +56,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     syncd_faultvfs_disarm();
-    if (!getenv("KEEP"))
-        nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    sfx_rmtree(dir);
     return 0;
 }
 
@@ -355,18 +344,8 @@ static int exchange(syncd_server_t *srv, void *sock, const proto_msg_t *msg,
                     proto_msg_t *reply)
 {
     assert_int_equal(proto_zmq_send(sock, msg, 0), 0);
-    int64_t end = syncd_clock_mono_ms() + 5000;
-    while (syncd_clock_mono_ms() < end) {
-        assert_int_equal(syncd_server_step(srv, 5), 0);
-        zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 0) == 1) {
-            proto_diag_t diag;
-            assert_int_equal(
-                proto_zmq_recv(sock, reply, PROTO_MAX_ADMIN_FRAME, &diag, 0),
-                0);
-            return 0;
-        }
-    }
+    if (srvfx_pump_reply(srv, sock, reply, PROTO_MAX_ADMIN_FRAME, 5000) == 0)
+        return 0;
     fail_msg("no reply to %s within 5 s", proto_msg_name(msg->type));
     return -1;
 }
@@ -409,11 +388,7 @@ static void test_server_refuses_then_acks(void **state)
                      0);
 
     void *ctx = zmq_ctx_new();
-    void *k = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0;
-    assert_int_equal(zmq_setsockopt(k, ZMQ_LINGER, &linger, sizeof linger), 0);
-    assert_int_equal(proto_zmq_curve_client(k, &k1_kp, server_kp.public_z85),
-                     0);
+    void *k = srvfx_dealer(ctx, &k1_kp, server_kp.public_z85);
     assert_int_equal(zmq_connect(k, syncd_server_kiosk_endpoint(srv)), 0);
 
     proto_msg_t hello = {.type = PROTO_MSG_HELLO}, reply = {0};

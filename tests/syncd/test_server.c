@@ -35,6 +35,9 @@
 #include "syncd/server.h"
 #include "syncd/store.h"
 
+#include "server_fixture.h"
+#include "store_fixture.h"
+
 static const char catalogue_yaml[] =
     "title: {zh: 测试目录, en: Test catalogue}\n"
     "sites:\n"
@@ -117,22 +120,11 @@ static int64_t fake_clock(void *ctx)
     return ((fx_t *)ctx)->now;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fx_t *fx = calloc(1, sizeof *fx);
     char err[1024], path[512];
-    snprintf(fx->dir, sizeof fx->dir, "%s/syncd-server-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(fx->dir));
+    sfx_tmpdir(fx->dir, sizeof fx->dir, "syncd-server");
     snprintf(fx->log_path, sizeof fx->log_path, "%s/syncd.log", fx->dir);
     fx->log = fopen(fx->log_path, "w+");
     assert_non_null(fx->log);
@@ -201,8 +193,7 @@ static int teardown(void **state)
     syncd_store_destroy(&fx->store);
     syncd_log_set_stream(NULL);
     fclose(fx->log);
-    if (!getenv("KEEP"))
-        nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    sfx_rmtree(fx->dir);
     free(fx);
     return 0;
 }
@@ -222,11 +213,8 @@ static void *track(fx_t *fx, void *sock)
 static void *client(fx_t *fx, const proto_keypair_t *kp, const char *endpoint,
                     void **monitor)
 {
-    void *s = track(fx, zmq_socket(fx->zctx, ZMQ_DEALER));
+    void *s = track(fx, srvfx_dealer(fx->zctx, kp, fx->server_kp.public_z85));
     int linger = 0;
-    assert_int_equal(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger), 0);
-    assert_int_equal(proto_zmq_curve_client(s, kp, fx->server_kp.public_z85),
-                     0);
     if (monitor) {
         char ep[64];
         snprintf(ep, sizeof ep, "inproc://test-monitor-%d", fx->n_monitors++);
@@ -249,21 +237,8 @@ static void *kiosk(fx_t *fx, const proto_keypair_t *kp, void **monitor)
  * reply) or timeout_ms passes. 0, or -1 on timeout. */
 static int pump_reply(fx_t *fx, void *sock, proto_msg_t *reply, int timeout_ms)
 {
-    int64_t end = syncd_clock_mono_ms() + timeout_ms;
-    while (syncd_clock_mono_ms() < end) {
-        assert_int_equal(syncd_server_step(fx->srv, 5), 0);
-        zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 0) == 1) {
-            proto_diag_t diag;
-            int rc =
-                proto_zmq_recv(sock, reply, PROTO_MAX_ADMIN_FRAME, &diag, 0);
-            if (rc != 0)
-                fail_msg("reply does not decode: %s at %s", proto_errname(rc),
-                         diag.where);
-            return 0;
-        }
-    }
-    return -1;
+    return srvfx_pump_reply(fx->srv, sock, reply, PROTO_MAX_ADMIN_FRAME,
+                            timeout_ms);
 }
 
 static void send_msg(void *sock, const proto_msg_t *msg)

@@ -29,7 +29,6 @@
 
 #include <cmocka.h>
 
-#include "../postgres/pgtest.h"
 #include "protocol/keys.h"
 #include "protocol/proto_zmq.h"
 #include "protocol/protocol.h"
@@ -37,6 +36,9 @@
 #include "syncd/log.h"
 #include "syncd/server.h"
 #include "syncd/store.h"
+
+#include "server_fixture.h"
+#include "store_fixture.h"
 
 static const char catalogue_v1[] = "title: {zh: 测试目录, en: Test catalogue}\n"
                                    "sites:\n"
@@ -74,9 +76,7 @@ static const char catalogue_framework[] = "framework:\n"
 
 typedef struct {
     char dir[256];
-    char uri[700];
-    bool pg;
-    pgtest_db_t db;
+    sfx_t sx; /* the store: a file, or a PostgreSQL database (@postgres) */
     FILE *log;
     syncd_store_t *a; /* daemon A's handle on the store */
     syncd_store_t *b_store;
@@ -91,15 +91,6 @@ typedef struct {
 static int64_t fake_clock(void *ctx)
 {
     return ((fx_t *)ctx)->now;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 static char *catalogue_text(bool v2)
@@ -118,9 +109,7 @@ static int setup(void **state)
     fx_t *fx = calloc(1, sizeof *fx);
     char err[1024], db[512], managers[512], log_path[512];
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "%s/syncd-shared-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(fx->dir));
+    sfx_tmpdir(fx->dir, sizeof fx->dir, "syncd-shared");
     snprintf(log_path, sizeof log_path, "%s/syncd.log", fx->dir);
     fx->log = fopen(log_path, "w+");
     assert_non_null(fx->log);
@@ -133,19 +122,12 @@ static int setup(void **state)
     assert_int_equal(mkdir(managers, 0700), 0);
 
     snprintf(db, sizeof db, "%s/stepwise.db", fx->dir);
-    snprintf(fx->uri, sizeof fx->uri, "%s", db);
-    const char *which = getenv("STEPWISE_TEST_STORE");
-    fx->pg = which && strcmp(which, "postgres") == 0;
-    if (fx->pg) {
-        if (pgtest_db_create(&fx->db, err, sizeof err) != 0)
-            fail_msg("%s", err);
-        snprintf(fx->uri, sizeof fx->uri, "%s", fx->db.uri);
-    }
+    sfx_init(&fx->sx, db);
     syncd_store_options_t opt = {SYNCD_SYNC_OFF, 0};
-    fx->a = syncd_store_open(fx->uri, &opt, err, sizeof err);
+    fx->a = syncd_store_open(fx->sx.uri, &opt, err, sizeof err);
     if (!fx->a)
         fail_msg("store a: %s", err);
-    fx->b_store = syncd_store_open(fx->uri, &opt, err, sizeof err);
+    fx->b_store = syncd_store_open(fx->sx.uri, &opt, err, sizeof err);
     if (!fx->b_store)
         fail_msg("store b: %s", err);
     assert_int_equal(syncd_store_kiosk_enrol(fx->a, "k01", "futian",
@@ -164,7 +146,7 @@ static int setup(void **state)
         .server_key = fx->server_kp,
         .managers_dir = managers,
         .heartbeat_ms = 60000,
-        .store_path = fx->pg ? NULL : db,
+        .store_path = fx->sx.pg ? NULL : db,
     };
     fx->b =
         syncd_server_new(&cfg, fx->b_store, fake_clock, fx, err, sizeof err);
@@ -186,15 +168,10 @@ static int teardown(void **state)
     syncd_server_destroy(&fx->b);
     syncd_store_destroy(&fx->b_store);
     syncd_store_destroy(&fx->a);
-    if (fx->pg) {
-        char err[512];
-        if (pgtest_db_drop(&fx->db, err, sizeof err) != 0)
-            fail_msg("%s", err);
-    }
+    sfx_fini(&fx->sx);
     syncd_log_set_stream(NULL);
     fclose(fx->log);
-    if (!getenv("KEEP"))
-        nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    sfx_rmtree(fx->dir);
     free(fx);
     return 0;
 }
@@ -203,13 +180,8 @@ static int teardown(void **state)
 static void *kiosk(fx_t *fx, const proto_keypair_t *kp)
 {
     assert_true(fx->n_socks < 8);
-    void *s = zmq_socket(fx->zctx, ZMQ_DEALER);
-    assert_non_null(s);
+    void *s = srvfx_dealer(fx->zctx, kp, fx->server_kp.public_z85);
     fx->socks[fx->n_socks++] = s;
-    int linger = 0;
-    assert_int_equal(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger), 0);
-    assert_int_equal(proto_zmq_curve_client(s, kp, fx->server_kp.public_z85),
-                     0);
     assert_int_equal(zmq_connect(s, syncd_server_kiosk_endpoint(fx->b)), 0);
     return s;
 }
@@ -218,20 +190,7 @@ static void *kiosk(fx_t *fx, const proto_keypair_t *kp)
  * passes: 0, or -1 on timeout. */
 static int pump_reply(fx_t *fx, void *sock, proto_msg_t *reply, int timeout_ms)
 {
-    int64_t end = syncd_clock_mono_ms() + timeout_ms;
-    while (syncd_clock_mono_ms() < end) {
-        assert_int_equal(syncd_server_step(fx->b, 5), 0);
-        zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 0) == 1) {
-            proto_diag_t diag;
-            int rc = proto_zmq_recv(sock, reply, PROTO_MAX_FRAME, &diag, 0);
-            if (rc != 0)
-                fail_msg("reply does not decode: %s at %s", proto_errname(rc),
-                         diag.where);
-            return 0;
-        }
-    }
-    return -1;
+    return srvfx_pump_reply(fx->b, sock, reply, PROTO_MAX_FRAME, timeout_ms);
 }
 
 static proto_msg_t hello_msg(const char *kiosk_id, uint64_t catalogue_version)

@@ -43,15 +43,6 @@ typedef struct {
     syncd_store_t *store;
 } fx_t;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static syncd_store_t *open_store(fx_t *fx)
 {
     syncd_store_options_t opt = {SYNCD_SYNC_FULL, 0};
@@ -66,12 +57,9 @@ static syncd_store_t *open_store(fx_t *fx)
 static int setup(void **state)
 {
     fx_t *fx = calloc(1, sizeof *fx);
-    const char *tmp = getenv("TMPDIR");
 
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "%s/test_store.XXXXXX",
-             tmp && tmp[0] ? tmp : "/tmp");
-    assert_non_null(mkdtemp(fx->dir));
+    sfx_tmpdir(fx->dir, sizeof fx->dir, "test_store");
     snprintf(fx->path, sizeof fx->path, "%s/stepwise.db", fx->dir);
     sfx_init(&fx->sx, fx->path);
     fx->store = open_store(fx);
@@ -86,7 +74,7 @@ static int teardown(void **state)
     syncd_store_destroy(&fx->store);
     assert_null(fx->store);
     sfx_fini(&fx->sx);
-    assert_int_equal(nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+    assert_int_equal(sfx_rmtree(fx->dir), 0);
     free(fx);
     return 0;
 }
@@ -1624,7 +1612,8 @@ static void test_uri_redact(void **state)
         {"postgresql://stepwise@db/stepwise?password=s3cret&sslmode=require",
          "postgresql://stepwise@db/stepwise?password=***&sslmode=require"},
         {"postgres://u:p@h/d?password=x", "postgres://u:***@h/d?password=***"},
-        {"postgresql://stepwise@db/stepwise", "postgresql://stepwise@db/stepwise"},
+        {"postgresql://stepwise@db/stepwise",
+         "postgresql://stepwise@db/stepwise"},
         {"postgresql://db/a:b@c", "postgresql://db/a:b@c"},
         {"/var/lib/stepwise/stepwise.db", "/var/lib/stepwise/stepwise.db"},
     };
