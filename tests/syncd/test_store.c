@@ -1445,6 +1445,61 @@ static void test_ingest_ten_thousand(void **state)
     assert_verified(fx);
 }
 
+/* A batch with more rollup keys than the store writes in one statement
+ * (SQLite: 32- and 8-row upserts, then single rows): every key inserted
+ * once, then added to by a second batch, with exact sums. */
+static void test_ingest_many_rollup_keys(void **state)
+{
+    fx_t *fx = *state;
+    enum { FIRST = 100, SECOND = 45 };
+    static const char *const staff[] = {"zhang", "li", "wang", "zhao", "sun"};
+    proto_event_t ev[FIRST];
+    syncd_ingest_item_t it[FIRST];
+    char days[20][16], m[64];
+
+    enrol(fx, "k1", "s1", KEY1);
+    for (int d = 0; d < 20; d++)
+        snprintf(days[d], sizeof days[d], "2025-11-%02d", d + 1);
+    /* 5 staff x 20 days: 100 rollup_day keys, 200 rollup_measure keys */
+    for (int i = 0; i < FIRST; i++) {
+        snprintf(m, sizeof m, "calls=%d,effective=1", i + 1);
+        ev[i] = ev_checkin("k1", (uint64_t)i + 1, staff[i % 5], "tm-call", 4,
+                           m);
+        it[i] = accept_item(&ev[i], days[i / 5], (double)(i + 1));
+    }
+    assert_int_equal(ingest_ok(fx, "k1", "s1", it, FIRST, T0).accepted, FIRST);
+    /* 45 of those keys again, in another order */
+    for (int i = 0; i < SECOND; i++) {
+        int key = (i * 7) % FIRST;
+        snprintf(m, sizeof m, "calls=%d,effective=1", 1000 + i);
+        ev[i] = ev_checkin("k1", (uint64_t)(FIRST + i + 1), staff[key % 5],
+                           "tm-call", 4, m);
+        it[i] = accept_item(&ev[i], days[key / 5], (double)(1000 + i));
+    }
+    assert_int_equal(ingest_ok(fx, "k1", "s1", it, SECOND, T0 + 1).accepted,
+                     SECOND);
+    assert_sql(fx, "SELECT COUNT(*) || ' ' || SUM(checkins) FROM rollup_day",
+               "100 145");
+    assert_sql(fx,
+               "SELECT COUNT(*) || ' ' || CAST(SUM(total) AS INTEGER)"
+               " FROM rollup_measure WHERE measure = 'calls'",
+               "100 51040"); /* 1..100 = 5050, 1000..1044 = 45990 */
+    assert_sql(fx,
+               "SELECT COUNT(*) || ' ' || CAST(SUM(total) AS INTEGER)"
+               " FROM rollup_measure WHERE measure = 'effective'",
+               "100 145");
+    /* key 0 (zhang, 2025-11-01): seq 1 (1 call) and i = 0 (1000 calls) */
+    assert_sql(fx,
+               "SELECT d.checkins || ' ' || CAST(m.total AS INTEGER)"
+               " FROM rollup_day d JOIN rollup_measure m"
+               " ON m.day = d.day AND m.step_id = d.step_id"
+               " AND m.staff_id = d.staff_id"
+               " WHERE d.staff_id = 'zhang' AND d.day = '2025-11-01'"
+               " AND m.measure = 'calls'",
+               "2 1001");
+    assert_verified(fx);
+}
+
 /* ---- PostgreSQL only: what the SQLite tests above check with SQLite's
  *      own triggers and files, and what only several processes sharing
  *      one database can do. */
@@ -1648,6 +1703,7 @@ int main(void)
         T(test_verify_finds_corruption),
         T(test_catalogue_versions),
         T(test_ingest_ten_thousand),
+        T(test_ingest_many_rollup_keys),
         T(test_pg_two_instances_same_kiosks),
 #undef T
     };
@@ -1673,6 +1729,7 @@ int main(void)
         T(test_verify_finds_corruption),
         T(test_catalogue_versions),
         T(test_ingest_ten_thousand),
+        T(test_ingest_many_rollup_keys),
 #undef T
         cmocka_unit_test(test_uri_redact),
     };
