@@ -26,7 +26,6 @@
 
 #include "bench.h"
 #include "gen.h"
-#include "protocol/keys.h"
 #include "syncd/ingest.h"
 #include "syncd/store.h"
 
@@ -51,7 +50,7 @@ int main(int argc, char **argv)
     uint32_t per_kiosk = smoke ? 300 : 5000;
     uint32_t batch = 200;
     size_t total = (size_t)kiosks * per_kiosk;
-    char dir[512], path[700], err[1024];
+    char dir[512], path[700];
     char *yaml = NULL;
     size_t yaml_len = 0;
     proto_catalogue_t *cat = NULL;
@@ -83,44 +82,14 @@ int main(int argc, char **argv)
                 goto oom;
             want = bench_hash_event(want, ev);
         }
-    for (size_t b = 0; b < batches_per_kiosk; b++)
-        for (unsigned k = 0; k < kiosks; k++) {
-            size_t first = (size_t)k * per_kiosk + b * batch;
-            size_t n =
-                per_kiosk - b * batch < batch ? per_kiosk - b * batch : batch;
-            proto_msg_t m = {.type = PROTO_MSG_PUSH};
-            m.u.push.n_events = (uint32_t)n;
-            m.u.push.events = &evs[first];
-            if (proto_encode(&m, &frames[n_frames], &frame_len[n_frames]) !=
-                0) {
-                fprintf(stderr, "bench: cannot encode batch %zu\n", b);
-                goto done;
-            }
-            n_frames++;
-        }
+    if (bench_push_frames(evs, kiosks, per_kiosk, batch, frames, frame_len,
+                          &n_frames) != 0)
+        goto done;
 
     /* ---- syncd's path */
     snprintf(path, sizeof path, "%s/syncd.db", dir);
-    syncd_store_options_t opt = {SYNCD_SYNC_FULL, 0};
-    uint64_t version;
-    store = syncd_store_open(path, &opt, err, sizeof err);
-    if (!store) {
-        fprintf(stderr, "bench: %s\n", err);
+    if ((store = bench_store_new(path, yaml, yaml_len, kiosks)) == NULL)
         goto done;
-    }
-    if (syncd_store_catalogue_put(store, yaml, yaml_len, BENCH_T0_MS,
-                                  &version) != 0 ||
-        version != 1)
-        goto store_fail;
-    for (unsigned k = 0; k < kiosks; k++) {
-        char id[PROTO_ID_MAX + 1];
-        proto_keypair_t kp;
-        bench_kiosk_id(id, sizeof id, k);
-        if (proto_keys_generate(&kp) != 0 ||
-            syncd_store_kiosk_enrol(store, id, BENCH_SITE, kp.public_z85,
-                                    BENCH_T0_MS) != 0)
-            goto store_fail;
-    }
     if ((ing = syncd_ingest_new()) == NULL)
         goto oom;
     uint64_t accepted = 0;

@@ -34,7 +34,6 @@
 #include "bench.h"
 #include "gen.h"
 #include "pgtest.h"
-#include "protocol/keys.h"
 #include "syncd/ingest.h"
 #include "syncd/store.h"
 
@@ -299,45 +298,15 @@ int main(int argc, char **argv)
                 goto oom;
             want = bench_hash_event(want, &evs[j]);
         }
-    for (size_t b = 0; b < batches_per_kiosk; b++)
-        for (unsigned k = 0; k < kiosks; k++) {
-            size_t first = (size_t)k * per_kiosk + b * batch;
-            size_t n =
-                per_kiosk - b * batch < batch ? per_kiosk - b * batch : batch;
-            proto_msg_t m = {.type = PROTO_MSG_PUSH};
-
-            m.u.push.n_events = (uint32_t)n;
-            m.u.push.events = &evs[first];
-            if (proto_encode(&m, &frames[n_frames], &frame_len[n_frames]) !=
-                0) {
-                fprintf(stderr, "bench: cannot encode batch %zu\n", b);
-                goto done;
-            }
-            n_frames++;
-        }
+    if (bench_push_frames(evs, kiosks, per_kiosk, batch, frames, frame_len,
+                          &n_frames) != 0)
+        goto done;
 
     /* ---- syncd's path, on PostgreSQL */
-    syncd_store_options_t opt = {SYNCD_SYNC_FULL, 0};
-    uint64_t version, accepted = 0;
-    store = syncd_store_open(db_syncd.uri, &opt, err, sizeof err);
-    if (!store) {
-        fprintf(stderr, "bench: %s\n", err);
+    uint64_t accepted = 0;
+    if ((store = bench_store_new(db_syncd.uri, yaml, yaml_len, kiosks)) ==
+        NULL)
         goto done;
-    }
-    if (syncd_store_catalogue_put(store, yaml, yaml_len, BENCH_T0_MS,
-                                  &version) != 0 ||
-        version != 1)
-        goto store_fail;
-    for (unsigned k = 0; k < kiosks; k++) {
-        char id[PROTO_ID_MAX + 1];
-        proto_keypair_t kp;
-
-        bench_kiosk_id(id, sizeof id, k);
-        if (proto_keys_generate(&kp) != 0 ||
-            syncd_store_kiosk_enrol(store, id, BENCH_SITE, kp.public_z85,
-                                    BENCH_T0_MS) != 0)
-            goto store_fail;
-    }
     if ((ing = syncd_ingest_new()) == NULL)
         goto oom;
     double t0 = bench_now_s(), t_store = 0;

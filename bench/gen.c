@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "protocol/keys.h"
 #include "syncd/ingest.h"
 
 #ifndef BENCH_ASSETS_DEFAULT
@@ -376,4 +377,63 @@ void bench_raw_close(bench_raw_t **self_p)
     sqlite3_close(r->db);
     free(r);
     *self_p = NULL;
+}
+
+int bench_push_frames(proto_event_t *evs, unsigned kiosks, uint32_t per_kiosk,
+                      uint32_t batch, uint8_t **frames, size_t *frame_len,
+                      size_t *n_frames)
+{
+    size_t batches_per_kiosk = (per_kiosk + batch - 1) / batch;
+
+    *n_frames = 0;
+    for (size_t b = 0; b < batches_per_kiosk; b++)
+        for (unsigned k = 0; k < kiosks; k++) {
+            size_t first = (size_t)k * per_kiosk + b * batch;
+            size_t n =
+                per_kiosk - b * batch < batch ? per_kiosk - b * batch : batch;
+            proto_msg_t m = {.type = PROTO_MSG_PUSH};
+
+            m.u.push.n_events = (uint32_t)n;
+            m.u.push.events = &evs[first];
+            if (proto_encode(&m, &frames[*n_frames], &frame_len[*n_frames]) !=
+                0) {
+                fprintf(stderr, "bench: cannot encode batch %zu\n", b);
+                return -1;
+            }
+            (*n_frames)++;
+        }
+    return 0;
+}
+
+syncd_store_t *bench_store_new(const char *uri, const char *yaml,
+                               size_t yaml_len, unsigned kiosks)
+{
+    syncd_store_options_t opt = {SYNCD_SYNC_FULL, 0};
+    char err[1024];
+    uint64_t version;
+    syncd_store_t *store = syncd_store_open(uri, &opt, err, sizeof err);
+
+    if (!store) {
+        fprintf(stderr, "bench: %s\n", err);
+        return NULL;
+    }
+    if (syncd_store_catalogue_put(store, yaml, yaml_len, BENCH_T0_MS,
+                                  &version) != 0 ||
+        version != 1)
+        goto fail;
+    for (unsigned k = 0; k < kiosks; k++) {
+        char id[PROTO_ID_MAX + 1];
+        proto_keypair_t kp;
+
+        bench_kiosk_id(id, sizeof id, k);
+        if (proto_keys_generate(&kp) != 0 ||
+            syncd_store_kiosk_enrol(store, id, BENCH_SITE, kp.public_z85,
+                                    BENCH_T0_MS) != 0)
+            goto fail;
+    }
+    return store;
+fail:
+    fprintf(stderr, "bench: syncd store: %s\n", syncd_store_errmsg(store));
+    syncd_store_destroy(&store);
+    return NULL;
 }

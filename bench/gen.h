@@ -19,6 +19,7 @@
 
 #include "protocol/catalogue.h"
 #include "protocol/protocol.h"
+#include "syncd/store.h"
 
 /* 2026-11-23 09:00 Asia/Shanghai, a Monday: captures start here. */
 #define BENCH_T0_MS ((int64_t)1795395600000)
@@ -39,6 +40,20 @@ int bench_event(const proto_catalogue_t *cat, uint64_t seed, unsigned kiosk,
 
 /* Chains one event into h the way bench_hash_db() reads it back. */
 uint64_t bench_hash_event(uint64_t h, const proto_event_t *ev);
+
+/* The PUSH frames of `kiosks` kiosks holding per_kiosk events each (kiosk
+ * k's at evs[k * per_kiosk]), in batches of `batch`, interleaved
+ * round-robin as the kiosks would arrive. frames and frame_len have room
+ * for kiosks * ceil(per_kiosk / batch). 0, or -1 with a line on stderr. */
+int bench_push_frames(proto_event_t *evs, unsigned kiosks, uint32_t per_kiosk,
+                      uint32_t batch, uint8_t **frames, size_t *frame_len,
+                      size_t *n_frames);
+
+/* The store at uri with the catalogue as version 1 and kiosks
+ * 0..kiosks-1 enrolled at BENCH_SITE, as syncd's set-up would leave it.
+ * NULL with a line on stderr. */
+syncd_store_t *bench_store_new(const char *uri, const char *yaml,
+                               size_t yaml_len, unsigned kiosks);
 
 /* Hashes the events table (syncd's schema, or the baseline's copy of it)
  * of the SQLite file at path, ordered by (kiosk_id, seq). *rows gets the
