@@ -147,6 +147,7 @@ typedef struct {
     uint32_t pushes;
     uint64_t srv_catalogue, srv_feed, bad_catalogue;
     bool need_catalogue, need_feed, check_pending;
+    bool feed_from_start; /* syncd's feed went back: ask from cursor 0 */
     bool force_status;   /* queue the next STATUS even if nothing moved */
     uint64_t depth_now;  /* outbox depth at the last refresh */
     uint64_t depth_sent; /* depth carried by the HELLO/PING in flight */
@@ -566,7 +567,7 @@ static void send_catalogue_req(sess_t *s)
 static void send_feed_req(sess_t *s)
 {
     uint64_t cursor = 0;
-    if (kiosk_outbox_feed_cursor(s->k->ob, &cursor) < 0)
+    if (s->feed_from_start || kiosk_outbox_feed_cursor(s->k->ob, &cursor) < 0)
         cursor = 0;
     proto_msg_t m;
     memset(&m, 0, sizeof m);
@@ -576,6 +577,7 @@ static void send_feed_req(sess_t *s)
     if (send_msg(s, &m) < 0)
         return;
     s->need_feed = false;
+    s->feed_from_start = false;
     s->state = S_WAIT;
     s->req = REQ_FEED;
     s->deadline = mono_ms() + s->k->cfg.reply_timeout_ms;
@@ -658,6 +660,18 @@ static void note_server(sess_t *s, uint64_t catalogue_version,
                         catalogue_version != s->bad_catalogue;
     if (feed_cursor > st.feed_cursor)
         s->need_feed = true;
+    if (feed_cursor < st.feed_cursor && !s->feed_from_start) {
+        /* Its store was restored from a backup or replaced: the changes
+         * after `feed_cursor` it now numbers are not the ones this kiosk
+         * saw, so asking from our cursor would skip them. Suggestions and
+         * standings are upserted by id, so the whole feed again is safe. */
+        logf_(s->k, KIOSK_LOG_WARN,
+              "syncd's feed went back from %" PRIu64 " to %" PRIu64
+              " (server restored?); fetching the whole feed again",
+              st.feed_cursor, feed_cursor);
+        s->feed_from_start = true;
+        s->need_feed = true;
+    }
 }
 
 /* ---- Replies */

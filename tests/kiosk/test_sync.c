@@ -84,6 +84,7 @@ typedef struct {
     char *catalogue_yaml;
     proto_suggestion_t *suggestions;
     uint32_t n_suggestions; /* suggestion i has cursor position i + 1 */
+    uint32_t feed_from_zero; /* FEED_REQs with cursor 0 */
     /* AGENDA_REQ: NULL answers as a server older than it (EUNKNOWNMSG) */
     proto_msg_t *agenda;
     uint32_t agenda_reqs;
@@ -304,6 +305,7 @@ static void srv_handle(srv_t *s, const zmq_msg_t *rid, const proto_msg_t *in)
         srv_lock(s);
         s->feed_reqs++;
         uint64_t from = in->u.feed_req.cursor;
+        s->feed_from_zero += from == 0;
         uint32_t page = 2; /* small pages: the kiosk must follow `more` */
         m.type = PROTO_MSG_FEED;
         m.u.feed.suggestions =
@@ -464,9 +466,16 @@ static int teardown(void **state)
     return rc == 0 ? 0 : -1;
 }
 
+/* The feed-went-back warning, as a person reading the kiosk's log sees it. */
+static atomic_bool feed_back_logged;
+
 static void test_log(void *ctx, kiosk_log_level_t level, const char *line)
 {
     (void)ctx;
+    if (level == KIOSK_LOG_WARN &&
+        strcmp(line, "kiosk k01: syncd's feed went back from 3 to 2 (server "
+                     "restored?); fetching the whole feed again") == 0)
+        atomic_store(&feed_back_logged, true);
     if (getenv("STEPWISE_TEST_VERBOSE"))
         fprintf(stderr, "[%d] %s\n", (int)level, line);
 }
@@ -1009,6 +1018,14 @@ static void add_suggestion(srv_t *s, const char *id, const char *title,
     g->created_ms = g->updated_ms = 1000 + votes;
 }
 
+/* Three suggestions, k02:2 (7 votes) first on a board. */
+static void add_three_suggestions(srv_t *s)
+{
+    add_suggestion(s, "k02:1", "名单去重", 3);
+    add_suggestion(s, "k02:2", "直播提前预告", 7);
+    add_suggestion(s, "k03:1", "新人带教清单", 1);
+}
+
 static void test_catalogue_and_feed(void **state)
 {
     fx_t *fx = *state;
@@ -1027,9 +1044,7 @@ static void test_catalogue_and_feed(void **state)
     /* version 2 is broken: the kiosk must not cache it */
     fx->srv->catalogue_version = 2;
     fx->srv->catalogue_yaml = strdup("title: [unclosed\n");
-    add_suggestion(fx->srv, "k02:1", "名单去重", 3);
-    add_suggestion(fx->srv, "k02:2", "直播提前预告", 7);
-    add_suggestion(fx->srv, "k03:1", "新人带教清单", 1);
+    add_three_suggestions(fx->srv);
     kiosk_sync_config_t cfg;
     config(fx, &cfg, fx->srv->endpoint);
     cfg.heartbeat_ms = 200;
@@ -1088,6 +1103,59 @@ static void test_catalogue_and_feed(void **state)
     kiosk_sync_status_t st;
     kiosk_sync_status(fx->sync, &st);
     assert_int_equal(st.catalogue_version, 3);
+}
+
+static bool feed_cursor_is(fx_t *fx, void *arg)
+{
+    uint64_t cursor = 0;
+    return kiosk_outbox_feed_cursor(fx->ui, &cursor) == 0 &&
+           cursor == *(uint64_t *)arg;
+}
+
+/* syncd's store is restored from a backup: its feed head (2) is below
+ * the kiosk's cursor (3). The kiosk asks for the whole feed again, so the
+ * status the restored store holds replaces the one it had cached, and its
+ * cursor follows the server's. */
+static void test_feed_went_back(void **state)
+{
+    fx_t *fx = *state;
+    fx->srv = srv_start(fx->keys.public_z85, 200);
+    add_three_suggestions(fx->srv);
+    kiosk_sync_config_t cfg;
+    config(fx, &cfg, fx->srv->endpoint);
+    cfg.heartbeat_ms = 100;
+    start_sync(fx, &cfg);
+    uint64_t want = 3;
+    assert_true(wait_for(fx, feed_cursor_is, &want, 5000));
+    srv_lock(fx->srv);
+    assert_int_equal(fx->srv->feed_from_zero, 1); /* the first fetch */
+    /* the restored store: k03:1 is later than the backup, k02:2 was
+     * accepted before it */
+    fx->srv->n_suggestions = 2;
+    proto_free(fx->srv->suggestions[2].title);
+    fx->srv->suggestions[2].title = NULL;
+    snprintf(fx->srv->suggestions[1].status,
+             sizeof fx->srv->suggestions[1].status, "accepted");
+    srv_unlock(fx->srv);
+
+    want = 2;
+    assert_true(wait_for(fx, feed_cursor_is, &want, 5000));
+    srv_lock(fx->srv);
+    assert_int_equal(fx->srv->feed_from_zero, 2);
+    srv_unlock(fx->srv);
+    proto_suggestion_t *list = NULL;
+    size_t n = 0;
+    assert_int_equal(kiosk_outbox_suggestions(fx->ui, 10, &list, &n), 0);
+    assert_int_equal(n, 3); /* k03:1 stays cached: upserts never delete */
+    assert_string_equal(list[0].id, "k02:2");
+    assert_string_equal(list[0].status, "accepted");
+    kiosk_outbox_suggestions_free(&list, n);
+    /* settled: later PONGs (head 2 = cursor 2) ask nothing more */
+    sleep_ms(500);
+    srv_lock(fx->srv);
+    assert_int_equal(fx->srv->feed_from_zero, 2);
+    srv_unlock(fx->srv);
+    assert_true(atomic_load(&feed_back_logged));
 }
 
 static bool agenda_answered(fx_t *fx, void *arg)
@@ -1213,6 +1281,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catalogue_and_feed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_feed_went_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agenda_old_and_new_server, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
