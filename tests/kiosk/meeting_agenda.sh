@@ -67,7 +67,7 @@ for lang in zh en; do
             --catalogue "$SRC/model_catalogue.yaml" --lang "$lang" \
             --size "$size" --dump-ui "$out/ui.json" ||
             fail "meeting run $lang $size"
-        for s in 01-scoreboard 02-exceptions 03-decisions; do
+        for s in 01-scoreboard 02-exceptions 03-decisions 04-week-before 05-this-week; do
             [ -s "$out/$s.png" ] || fail "no $s.png for $lang $size"
         done
         # the first shot is the scoreboard, with the fetched numbers
@@ -82,6 +82,20 @@ assert first["ag-step-2"]["text"] == want[sys.argv[2]], first["ag-step-2"]
 status = first["ag-status"]["text"]
 assert ("议程" in status) if sys.argv[2] == "zh" else status.startswith("Agenda 20"), status
 assert not any(w["overflow"] or w["missing_glyphs"] for s in shots for w in s["widgets"])
+# the week button: the week before the agenda's, then this week again
+import datetime, re
+def widgets(i): return {w["id"]: w for w in shots[i]["widgets"]}
+def week_of(i): return re.findall(r"\d{4}-W\d{2}", widgets(i)["ag-status"]["text"])
+week = week_of(0)[0]
+y, w = int(week[:4]), int(week[6:])
+monday = datetime.date.fromisocalendar(y, w, 1) - datetime.timedelta(days=7)
+before = "%04d-W%02d" % monday.isocalendar()[:2]
+labels = {"zh": ("上一周", "本周"), "en": ("Last week", "This week")}[sys.argv[2]]
+assert first["ag-week"]["text"] == labels[0], first["ag-week"]
+assert week_of(3) == [before], widgets(3)["ag-status"]
+assert widgets(3)["ag-week"]["text"] == labels[1], widgets(3)["ag-week"]
+assert week_of(4) == [week], widgets(4)["ag-status"]
+assert widgets(4)["ag-week"]["text"] == labels[0]
 PY
     done
 done

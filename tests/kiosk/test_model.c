@@ -646,15 +646,22 @@ static void test_rating(void **state)
     expect_screen(f, KIOSK_SCREEN_HOME);
 }
 
-/* Takes the effects and checks they are exactly one agenda request. */
-static void take_agenda_request(fx_t *f)
+/* Takes the effects and checks they are exactly one agenda request, for
+ * week ("" = the current one). */
+static void take_agenda_request_for(fx_t *f, const char *week)
 {
     kiosk_effect_t *list = NULL;
     size_t n = 0;
     assert_int_equal(kiosk_model_take_effects(f->m, &list, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(list[0].kind, KIOSK_FX_AGENDA);
+    assert_string_equal(list[0].week, week);
     kiosk_effects_free(&list, n);
+}
+
+static void take_agenda_request(fx_t *f)
+{
+    take_agenda_request_for(f, "");
 }
 
 static void set_link(fx_t *f, kiosk_net_t link)
@@ -751,14 +758,20 @@ static void agenda_fill(proto_msg_t *m)
     }
 }
 
-static void give_agenda(fx_t *f, int64_t fetched_ms)
+static void give_agenda_week(fx_t *f, int64_t fetched_ms, const char *week)
 {
     proto_msg_t m;
     agenda_fill(&m);
+    snprintf(m.u.agenda.week, sizeof m.u.agenda.week, "%s", week);
     kiosk_input_t in = {
         .kind = KIOSK_IN_AGENDA, .agenda = &m, .fetched_ms = fetched_ms};
     assert_int_equal(kiosk_model_update(f->m, &in, f->now), 0);
     proto_msg_clear(&m); /* the model keeps its own copy */
+}
+
+static void give_agenda(fx_t *f, int64_t fetched_ms)
+{
+    give_agenda_week(f, fetched_ms, "2026-W48");
 }
 
 /* The text of row id, turning pages forward until it is on screen. */
@@ -857,6 +870,66 @@ static void test_meeting_agenda(void **state)
                         "2026-W48 as fetched 10:00");
     tap(f, "back");
     expect_screen(f, KIOSK_SCREEN_HOME);
+}
+
+/* The week button: the week before the agenda's (ISO weeks across a
+ * year's end, 52 or 53 of them), then the current week again; nothing
+ * while a request is out; reopening meeting mode asks for the current. */
+static void test_meeting_week_before(void **state)
+{
+    fx_t *f = *state;
+    set_link(f, KIOSK_NET_ONLINE);
+    open_meeting(f);
+    assert_null(kiosk_model_widget(f->m, "ag-week")); /* nothing to count from */
+    give_agenda(f, f->now);
+    assert_string_equal(text(f, "ag-week"), "上一周");
+    tap(f, "ag-week");
+    take_agenda_request_for(f, "2026-W47");
+    assert_true(kiosk_model_widget(f->m, "ag-week")->flags &
+                KIOSK_WF_DISABLED);
+    give_agenda_week(f, f->now, "2026-W47");
+    assert_string_equal(text(f, "ag-status"),
+                        "2026-W47 议程 · 10:00 获取 · 打卡覆盖 2/5 人");
+    assert_string_equal(text(f, "ag-week"), "本周");
+    tap(f, "ag-refresh"); /* refresh keeps the week shown */
+    take_agenda_request_for(f, "2026-W47");
+    give_agenda_week(f, f->now, "2026-W47");
+    tap(f, "ag-week");
+    take_agenda_request_for(f, "");
+
+    static const struct {
+        const char *week, *before;
+    } years[] = {
+        {"2026-W01", "2025-W52"}, {"2027-W01", "2026-W53"},
+        {"2021-W01", "2020-W53"}, {"2016-W01", "2015-W53"},
+        {"2017-W01", "2016-W52"}, {"2026-W53", "2026-W52"},
+        {"2026-W10", "2026-W09"},
+    };
+    for (size_t i = 0; i < sizeof years / sizeof years[0]; i++) {
+        give_agenda_week(f, f->now, years[i].week);
+        tap(f, "ag-week");
+        take_agenda_request_for(f, years[i].before);
+        give_agenda_week(f, f->now, years[i].before);
+        tap(f, "ag-week");
+        take_agenda_request_for(f, "");
+    }
+    /* a week that is not one asks nothing ("2025-W53": 2025 has 52) */
+    static const char *const bad[] = {"2025-W53", "2026-W00", "2026-W5",
+                                      "26-W48"};
+    kiosk_effect_t *list = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        give_agenda_week(f, f->now, bad[i]);
+        tap(f, "ag-week");
+        assert_int_equal(kiosk_model_take_effects(f->m, &list, &n), 0);
+        assert_int_equal(n, 0);
+    }
+    /* leaving and coming back: the current week */
+    give_agenda(f, f->now);
+    tap(f, "ag-week");
+    take_agenda_request_for(f, "2026-W47");
+    tap(f, "back");
+    open_meeting(f); /* asserts a request for "" */
 }
 
 /* An old server and nothing cached: the local view, and the reason. */
@@ -1147,6 +1220,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_me, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rating, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meeting_agenda, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meeting_week_before, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_meeting_old_server, setup,
                                         teardown),
         cmocka_unit_test(test_meeting_layout),

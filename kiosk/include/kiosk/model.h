@@ -223,13 +223,14 @@ typedef enum {
                           KIOSK_IN_SAVED or KIOSK_IN_SAVE_FAILED */
     KIOSK_FX_SYNC_NOW, /* new events wait: ask the sync thread to push */
     KIOSK_FX_AGENDA,   /* meeting mode opened or refreshed: fetch the
-                          agenda, answer KIOSK_IN_AGENDA */
+                          agenda of `week`, answer KIOSK_IN_AGENDA */
 } kiosk_effect_kind_t;
 
 typedef struct {
     kiosk_effect_kind_t kind;
     proto_event_t event; /* SAVE: kiosk_id, seq, times are filled by the
                             outbox */
+    char week[PROTO_SHORT_MAX + 1]; /* AGENDA: ISO week, "" = the current */
 } kiosk_effect_t;
 
 /* Frees a list taken with kiosk_model_take_effects() and clears it. */

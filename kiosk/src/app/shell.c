@@ -365,7 +365,7 @@ static void run_effects(kiosk_shell_t *self, int64_t now)
                     kiosk_sync_kick(self->sync);
             } else if (fx[i].kind == KIOSK_FX_AGENDA) {
                 if (self->sync) {
-                    kiosk_sync_request_agenda(self->sync, "");
+                    kiosk_sync_request_agenda(self->sync, fx[i].week);
                     self->agenda_waiting = true;
                 } else {
                     /* not enrolled: no server to ask; the screen says

@@ -73,6 +73,7 @@ static void set_screen(kiosk_model_t *m, kiosk_screen_t s)
      * the screen shows what it has */
     if (s == KIOSK_SCREEN_MEETING && m->screen != KIOSK_SCREEN_MEETING) {
         m->meeting_tab = 0;
+        m->agenda_week[0] = '\0';
         m->agenda_pending = push_effect(m, KIOSK_FX_AGENDA, NULL) == 0;
     }
     m->screen = s;
@@ -240,6 +241,8 @@ static int push_effect(kiosk_model_t *m, kiosk_effect_kind_t kind,
     kiosk_effect_t *fx = &m->fx[m->n_fx++];
     memset(fx, 0, sizeof *fx);
     fx->kind = kind;
+    if (kind == KIOSK_FX_AGENDA)
+        snprintf(fx->week, sizeof fx->week, "%s", m->agenda_week);
     if (ev) {
         fx->event = *ev; /* moves the heap parts */
         memset(ev, 0, sizeof *ev);
@@ -970,6 +973,18 @@ static int on_tap(kiosk_model_t *m, const char *id)
                     m->page = 0;
                 }
         } else if (strcmp(id, "ag-refresh") == 0 && !m->agenda_pending) {
+            m->agenda_pending = push_effect(m, KIOSK_FX_AGENDA, NULL) == 0;
+        } else if (strcmp(id, "ag-week") == 0 && !m->agenda_pending &&
+                   m->agenda.type == PROTO_MSG_AGENDA) {
+            /* the current week <-> the one before it, for a meeting held
+             * early in a week about the last */
+            if (m->agenda_week[0] != '\0')
+                m->agenda_week[0] = '\0';
+            else if (kiosk_iso_week_before(m->agenda.u.agenda.week,
+                                           m->agenda_week,
+                                           sizeof m->agenda_week) != 0)
+                return 0;
+            m->page = 0;
             m->agenda_pending = push_effect(m, KIOSK_FX_AGENDA, NULL) == 0;
         }
         break;

@@ -138,6 +138,9 @@ struct kiosk_model {
     proto_msg_t agenda;
     int64_t agenda_fetched_ms;
     bool agenda_pending;    /* asked, no answer yet */
+    /* the week meeting mode asks for: "" = the current one, else the one
+     * before it ("2026-W47"), chosen with the week button */
+    char agenda_week[PROTO_SHORT_MAX + 1];
     int agenda_code;        /* the last request failed with this; 0 = ok */
     char agenda_error[300]; /* and why */
     int meeting_tab;        /* 0 scoreboard, 1 exceptions, 2 decisions */
@@ -165,6 +168,9 @@ const char *kiosk_text(const kiosk_model_t *m, const proto_text_t *t);
 /* ---- stats.c: figures from the events captured here */
 int64_t kiosk_day_of(const kiosk_model_t *m, int64_t ms);
 int64_t kiosk_week_of(const kiosk_model_t *m, int64_t ms);
+/* The ISO week before week, into out ("2026-W01" -> "2025-W52",
+ * "2027-W01" -> "2026-W53"); PROTO_EINVAL when week is not "YYYY-Www". */
+int kiosk_iso_week_before(const char *week, char *out, size_t out_len);
 /* Sum of measure key of step by staff today. */
 double kiosk_today_total(const kiosk_model_t *m, const char *staff_id,
                          const char *step_id, const char *key);

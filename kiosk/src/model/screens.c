@@ -2125,12 +2125,15 @@ static void build_meeting(kiosk_model_t *m)
      * lists keep most of the height */
     double rw = nar ? 120 : 130, sh = nar ? 64 : 48;
     bool slim = have && !nar;
+    /* with an agenda, the week button (this week <-> the one before) sits
+     * left of refresh: it needs the agenda's week to count back from */
+    double bw = have ? rw + GAP : 0;
     kiosk_tone_t tone = agenda_status(m, text, sizeof text);
     if (slim)
         label(m, "ag-status", box(c.x, c.y + 48 + 6, c.w, 28), 15,
               KIOSK_WF_LEFT, tone, text);
     else
-        label(m, "ag-status", box(c.x, c.y, c.w - rw - GAP, sh), 17,
+        label(m, "ag-status", box(c.x, c.y, c.w - rw - GAP - bw, sh), 17,
               KIOSK_WF_LEFT | KIOSK_WF_MULTILINE, tone, text);
     int ri = button(m, "ag-refresh", box(c.x + c.w - rw, c.y, rw, 48), 18,
                     KIOSK_TONE_NORMAL,
@@ -2138,6 +2141,14 @@ static void build_meeting(kiosk_model_t *m)
                                             : "meeting.refresh"));
     if (ri >= 0 && m->agenda_pending)
         m->w[ri].flags |= KIOSK_WF_DISABLED;
+    if (have) {
+        int wi = button(m, "ag-week", box(c.x + c.w - rw - bw, c.y, rw, 48),
+                        18, KIOSK_TONE_NORMAL,
+                        tr(m, m->agenda_week[0] ? "meeting.week_current"
+                                                : "meeting.week_before"));
+        if (wi >= 0 && m->agenda_pending)
+            m->w[wi].flags |= KIOSK_WF_DISABLED;
+    }
     double yy = c.y + sh + GAP;
     if (!have) {
         build_meeting_local(m, box(c.x, yy, c.w, c.y + c.h - yy), yy);
@@ -2151,7 +2162,7 @@ static void build_meeting(kiosk_model_t *m)
     double tx = c.x, tabs_w = c.w;
     if (slim) {
         yy = c.y;
-        tabs_w = c.w - rw - GAP;
+        tabs_w = c.w - rw - GAP - bw;
     }
     double tw = (tabs_w - 2 * GAP) / 3;
     for (int t = 0; t < 3; t++) {

@@ -29,6 +29,28 @@ int64_t kiosk_week_of(const kiosk_model_t *m, int64_t ms)
     return d >= 0 ? d / 7 : -((-d + 6) / 7);
 }
 
+/* 53 ISO weeks when the year ends on a Thursday, or a leap year ends on a
+ * Friday (p is the weekday of 31 December, 0 = Sunday). */
+static int iso_weeks_in(int y)
+{
+    int p = (y + y / 4 - y / 100 + y / 400) % 7;
+    int q = (y - 1 + (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400) % 7;
+    return p == 4 || q == 3 ? 53 : 52;
+}
+
+int kiosk_iso_week_before(const char *week, char *out, size_t out_len)
+{
+    int y = 0, w = 0, n = 0;
+    if (!week || strlen(week) != 8 ||
+        sscanf(week, "%4d-W%2d%n", &y, &w, &n) != 2 || n != 8 || y < 2 ||
+        w < 1 || w > iso_weeks_in(y))
+        return PROTO_EINVAL;
+    if (--w == 0)
+        w = iso_weeks_in(--y);
+    snprintf(out, out_len, "%04d-W%02d", y, w);
+    return 0;
+}
+
 double kiosk_today_total(const kiosk_model_t *m, const char *staff_id,
                          const char *step_id, const char *key)
 {
