@@ -28,8 +28,9 @@
  *    events go as one COPY; dead letters, rollup deltas (summed in C per
  *    key, applied with one multi-row INSERT ... ON CONFLICT DO UPDATE, keys
  *    sorted so that concurrent batches lock rows in one order) and team
- *    changes as multi-row INSERTs; the capped check-ins' points so far are
- *    read (and their rows locked) by one statement before the events.
+ *    changes as multi-row INSERTs; when a check-in is capped, every
+ *    rollup_day row of the batch is locked in key order, and the points so
+ *    far read, by one statement before the events.
  *    Suggestions and votes, rare, go one by one in seq order because they
  *    take change ids and a vote may name a suggestion of the same batch,
  *    after the rollups: every batch locks its kiosk's row, then rollup
@@ -1198,10 +1199,15 @@ static int cmp_days(const void *a, const void *b)
     return c ? c : strcmp(x->staff, y->staff);
 }
 
-/* Before the batch's events: the points already in rollup_day for every
- * key a capped check-in of the batch adds to, those rows locked (created
- * empty if need be: each gets a check-in in this batch) by one multi-row
- * upsert that changes nothing, in key order. */
+/* Before the batch's events, when a check-in of it is capped: the points
+ * already in rollup_day for every key the batch adds to, those rows
+ * locked (created empty if need be: each gets a check-in or rating in
+ * this batch) by one multi-row upsert that changes nothing, in key order.
+ * Every key, not only the capped ones: the rollup upsert after the events
+ * then takes no rollup_day lock this batch does not hold, so each batch
+ * locks rollup_day rows in one sorted pass. Locking the capped keys first
+ * and the rest later let two batches each hold a row the other waited
+ * for (a deadlock PostgreSQL broke by failing one of them). */
 static int points_bases(pg_store_t *s, batch_t *b, const char *site_id,
                         const syncd_ingest_item_t *items, size_t n,
                         uint64_t mark)
@@ -1216,12 +1222,19 @@ static int points_bases(pg_store_t *s, batch_t *b, const char *site_id,
     PGresult *r = NULL;
     int rc = 0;
 
+    bool capped = false;
+
+    for (size_t i = 0; i < n && !capped; i++)
+        capped = items[i].event->seq > mark && items[i].reject_code == 0 &&
+                 items[i].event->type == PROTO_EV_CHECKIN &&
+                 items[i].points_cap > 0;
+    if (!capped)
+        return 0;
     for (size_t i = 0; i < n; i++)
         if (items[i].event->seq > mark && items[i].reject_code == 0 &&
-            items[i].event->type == PROTO_EV_CHECKIN && items[i].points_cap > 0)
+            (items[i].event->type == PROTO_EV_CHECKIN ||
+             items[i].event->type == PROTO_EV_RATING))
             day_delta(b, &items[i]);
-    if (b->n_days == 0)
-        return 0;
     qsort(b->days, b->n_days, sizeof *b->days, cmp_days);
     vals = calloc(b->n_days * 3 + 1, sizeof *vals);
     if (vals == NULL)
