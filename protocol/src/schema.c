@@ -503,6 +503,9 @@ static const schema_field_t admin_rep_fields[] = {
           "0 = done, else an error code (§7.1)"),
     F_LSTR(M, u.admin_rep.text, u.admin_rep.text_len, "text", false,
            PROTO_ADMIN_TEXT_MAX, "result or error text, for people or files"),
+    F_STR(M, u.admin_rep.next, "next", false, 1,
+          "a paged answer (§11) has more: send the request again with this "
+          "as its `after` argument; absent = the last page"),
 };
 
 #undef M

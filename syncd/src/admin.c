@@ -35,6 +35,7 @@ typedef struct {
     int code;
     char *text; /* malloc'd reply text */
     size_t len;
+    char next[PROTO_ID_MAX + 24]; /* a paged answer's cursor ("" = last) */
     char detail[256]; /* key=value pairs for the log line */
 } op_t;
 
@@ -685,6 +686,59 @@ static int next_date(const char *date, char out[11])
     return 0;
 }
 
+/* The largest page an export may ask for: the answer ends after the row
+ * that reaches it, and one row (a few KiB at most) must still fit under
+ * PROTO_ADMIN_TEXT_MAX. */
+#define EXPORT_PAGE_MAX (PROTO_ADMIN_TEXT_MAX - (1u << 20))
+
+/* `page` BYTES and `after` KIOSK:SEQ of a paged export; false (answered)
+ * when either is malformed. */
+static bool export_paging(op_t *op, syncd_export_page_t *page, char *kiosk,
+                          size_t kiosk_len)
+{
+    const char *bytes = arg(op, "page");
+    const char *after = arg(op, "after");
+    char *end;
+
+    if (bytes == NULL)
+        return true;
+    errno = 0;
+    unsigned long long v = strtoull(bytes, &end, 10);
+    if (errno || *end || end == bytes || bytes[0] == '-' || v == 0 ||
+        v > EXPORT_PAGE_MAX) {
+        set_text(op, PROTO_EINVAL,
+                 "page \"%.32s\" is not a size in bytes from 1 to %u", bytes,
+                 (unsigned)EXPORT_PAGE_MAX);
+        return false;
+    }
+    page->max_bytes = (size_t)v;
+    if (after == NULL)
+        return true;
+    const char *colon = strrchr(after, ':');
+    errno = 0;
+    unsigned long long seq = colon ? strtoull(colon + 1, &end, 10) : 0;
+    if (!colon || errno || *end || end == colon + 1 || colon[1] == '-' ||
+        (size_t)(colon - after) >= kiosk_len) {
+        set_text(op, PROTO_EINVAL,
+                 "after \"%.80s\" is not the `next` of an earlier page "
+                 "(KIOSK:SEQ)",
+                 after);
+        return false;
+    }
+    memcpy(kiosk, after, (size_t)(colon - after));
+    kiosk[colon - after] = '\0';
+    if (!id_valid(kiosk)) {
+        set_text(op, PROTO_EINVAL,
+                 "after \"%.80s\" is not the `next` of an earlier page "
+                 "(KIOSK:SEQ)",
+                 after);
+        return false;
+    }
+    page->after_kiosk = kiosk;
+    page->after_seq = seq;
+    return true;
+}
+
 static void op_export_events(op_t *op)
 {
     syncd_server_t *srv = op->srv;
@@ -692,6 +746,8 @@ static void op_export_events(op_t *op)
     const char *site = arg(op, "site");
     const char *since = arg(op, "since");
     const char *until = arg(op, "until");
+    char after_kiosk[PROTO_ID_MAX + 1];
+    syncd_export_page_t page = {.site_id = site};
     syncd_export_format_t fmt;
     if (!format || strcmp(format, "csv") == 0) {
         fmt = SYNCD_EXPORT_CSV;
@@ -734,12 +790,20 @@ static void op_export_events(op_t *op)
                  since);
         return;
     }
+    if (!export_paging(op, &page, after_kiosk, sizeof after_kiosk))
+        return;
     add_detail(op, "format=%s site=%.64s since=%.10s until=%.10s",
                fmt == SYNCD_EXPORT_CSV ? "csv" : "json", site ? site : "all",
                since ? since : "-", until ? until : "-");
+    if (page.max_bytes)
+        add_detail(op, "page=%zu", page.max_bytes);
+    if (page.after_kiosk)
+        add_detail(op, "after=%.64s:%" PRIu64, page.after_kiosk,
+                   page.after_seq);
+    page.since_ms = since_ms;
+    page.until_ms = until_ms;
     sink_t sink = {0};
-    int rc = syncd_store_export_events(srv->store, fmt, site, since_ms,
-                                       until_ms, sink_write, &sink);
+    int rc = syncd_store_export_page(srv->store, fmt, &page, sink_write, &sink);
     if (sink.overflow) {
         free(sink.buf);
         set_text(op, PROTO_ERANGE,
@@ -755,6 +819,9 @@ static void op_export_events(op_t *op)
         return;
     }
     add_detail(op, "bytes=%zu", sink.len);
+    if (page.more)
+        snprintf(op->next, sizeof op->next, "%s:%" PRIu64, page.last_kiosk,
+                 page.last_seq);
     free(op->text);
     op->code = 0;
     op->text = sink.buf ? sink.buf : strdup("");
@@ -1220,7 +1287,8 @@ static const op_def_t ops[] = {
     {"catalogue.import", op_catalogue_import, "yaml, name?"},
     {"catalogue.export", op_catalogue_export, "version?"},
     {"catalogue.diff", op_catalogue_diff, "yaml, name?"},
-    {"export.events", op_export_events, "format, site?, since?, until?"},
+    {"export.events", op_export_events,
+     "format, site?, since?, until?, page?, after?"},
     {"verify", op_verify, ""},
     {"decide", op_decide, "id, status, owner?, due?, measure?, feedback?"},
     {"merge", op_merge, "id, into"},
@@ -1300,6 +1368,8 @@ void syncd_admin_message(syncd_server_t *self, const uint8_t *rid,
     rep.u.admin_rep.code = op.code;
     rep.u.admin_rep.text = op.text ? op.text : (char *)"out of memory";
     rep.u.admin_rep.text_len = op.text ? op.len : strlen("out of memory");
+    if (op.code == 0)
+        memcpy(rep.u.admin_rep.next, op.next, sizeof op.next);
     (void)syncd_server_send(self, self->admin_sock, rid, rid_len, &rep);
     char optext[PROTO_KEY_MAX * 2 + 4];
     const char *opq =

@@ -273,12 +273,24 @@ int syncd_store_export_events(syncd_store_t *self, syncd_export_format_t fmt,
                               const char *site_id, int64_t since_ms,
                               int64_t until_ms, syncd_write_fn write, void *ctx)
 {
-    if (self == NULL || write == NULL)
+    syncd_export_page_t page = {
+        .site_id = site_id, .since_ms = since_ms, .until_ms = until_ms};
+
+    return syncd_store_export_page(self, fmt, &page, write, ctx);
+}
+
+int syncd_store_export_page(syncd_store_t *self, syncd_export_format_t fmt,
+                            syncd_export_page_t *page, syncd_write_fn write,
+                            void *ctx)
+{
+    if (self == NULL || page == NULL || write == NULL)
         return PROTO_EINVAL;
     if (fmt != SYNCD_EXPORT_CSV && fmt != SYNCD_EXPORT_JSON)
         return bad_args(self, "export", "format must be csv or json");
-    return self->ops->export_events(self, fmt, site_id, since_ms, until_ms,
-                                    write, ctx);
+    page->more = false;
+    page->last_kiosk[0] = '\0';
+    page->last_seq = 0;
+    return self->ops->export_events(self, fmt, page, write, ctx);
 }
 
 int syncd_store_counts(syncd_store_t *self, syncd_store_counts_t *out)

@@ -45,8 +45,8 @@ typedef struct {
                 uint32_t max_items, proto_msg_t *msg);
     uint64_t (*feed_cursor)(syncd_store_t *self, const char *site_id);
     int (*export_events)(syncd_store_t *self, syncd_export_format_t fmt,
-                         const char *site_id, int64_t since_ms,
-                         int64_t until_ms, syncd_write_fn write, void *ctx);
+                         syncd_export_page_t *page, syncd_write_fn write,
+                         void *ctx);
     int (*counts)(syncd_store_t *self, syncd_store_counts_t *out);
     int (*verify_rollups)(syncd_store_t *self, char *why, size_t why_len);
     int (*suggestion_decide)(syncd_store_t *self, const char *id,

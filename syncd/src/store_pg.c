@@ -2149,26 +2149,32 @@ static int export_flush(pg_store_t *s, syncd_buf_t *b, syncd_write_fn write,
 }
 
 static int pg_export_events(syncd_store_t *self, syncd_export_format_t fmt,
-                            const char *site_id, int64_t since_ms,
-                            int64_t until_ms, syncd_write_fn write, void *ctx)
+                            syncd_export_page_t *page, syncd_write_fn write,
+                            void *ctx)
 {
     pg_store_t *s = impl(self);
     params_t p = {.n = 0};
     syncd_buf_t b = {0};
     PGresult *r = NULL;
     syncd_export_val_t vals[32];
+    size_t written = 0;
+    bool full = false;
     int rc;
 
     if ((rc = start_op(s, "export")) < 0)
         return rc;
-    if (fmt == SYNCD_EXPORT_CSV) {
+    if (fmt == SYNCD_EXPORT_CSV && page->after_kiosk == NULL) {
         syncd_export_csv_header(&b);
+        written += b.len;
         if ((rc = export_flush(s, &b, write, ctx)) < 0)
             goto cleanup;
     }
-    p_text(&p, site_id);
-    p_i64(&p, since_ms);
-    p_i64(&p, until_ms);
+    p_text(&p, page->site_id);
+    p_i64(&p, page->since_ms);
+    p_i64(&p, page->until_ms);
+    /* a later page starts after the last row of the one before */
+    p_text(&p, page->after_kiosk);
+    p_i64(&p, (int64_t)page->after_seq);
     /* a cursor, so a large export never sits in memory whole */
     if ((rc = run(s, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                   NULL, NULL)) < 0 ||
@@ -2181,6 +2187,8 @@ static int pg_export_events(syncd_store_t *self, syncd_export_format_t fmt,
                   " WHERE ($1::text IS NULL OR site_id = $1)"
                   " AND ($2::bigint = 0 OR captured_ms >= $2)"
                   " AND ($3::bigint = 0 OR captured_ms < $3)"
+                  " AND ($4::text IS NULL OR (kiosk_id COLLATE \"C\", seq)"
+                  " > ($4::text COLLATE \"C\", $5::bigint))"
                   " ORDER BY kiosk_id COLLATE \"C\", seq",
                   &p, NULL)) < 0)
         goto cleanup;
@@ -2193,17 +2201,26 @@ static int pg_export_events(syncd_store_t *self, syncd_export_format_t fmt,
             goto cleanup;
         }
         rows = PQntuples(r);
-        for (int i = 0; i < rows; i++) {
+        for (int i = 0; i < rows && !full; i++) {
+            if (page->max_bytes && page->last_kiosk[0] &&
+                written >= page->max_bytes) {
+                page->more = full = true; /* a row waits past the end */
+                break;
+            }
+            snprintf(page->last_kiosk, sizeof page->last_kiosk, "%s",
+                     val(r, i, 0));
+            page->last_seq = strtoull(val(r, i, 1), NULL, 10);
             for (size_t c = 0; c < syncd_export_ncols; c++)
                 vals[c] = syncd_export_val_text(syncd_export_cols[c].kind,
                                                 val(r, i, (int)c));
             syncd_export_row(&b, fmt == SYNCD_EXPORT_CSV, vals);
+            written += b.len;
             if ((rc = export_flush(s, &b, write, ctx)) < 0)
                 goto cleanup;
         }
         PQclear(r);
         r = NULL;
-        if (rows == 0)
+        if (rows == 0 || full)
             break;
     }
     rc = commit(s);

@@ -307,12 +307,22 @@ typedef enum {
     ST_FEED,
     ST_FEED_CURSOR,
     ST_EXPORT,
+    ST_EXPORT_AFTER,
     ST_COUNTS,
     ST_POINTS_SO_FAR,
     ST_STAFF_TEAM,
     ST_SITE_POINTS,
     ST_COUNT_ /* number of statements */
 } stmt_id_t;
+
+#define EXPORT_SELECT                                                          \
+    "SELECT kiosk_id, seq, type, site_id, staff_id, step_id,"                  \
+    " process_id, catalogue_version, captured_ms, received_ms,"                \
+    " day, quality, score, vote, suggestion_id, measures, note,"               \
+    " points, kind, anonymous, title, body FROM events"                        \
+    " WHERE (?1 IS NULL OR site_id = ?1)"                                      \
+    " AND (?2 = 0 OR captured_ms >= ?2)"                                       \
+    " AND (?3 = 0 OR captured_ms < ?3)"
 
 #define KIOSK_COLUMNS                                                          \
     "kiosk_id, site_id, public_key, revoked, enrolled_ms, revoked_ms, "        \
@@ -462,15 +472,12 @@ static const struct {
     [ST_FEED_CURSOR] = {"SELECT suggestions",
                         "SELECT COALESCE(MAX(change_id), 0) FROM suggestions"
                         " WHERE site_id = ?1"},
-    [ST_EXPORT] = {"SELECT events",
-                   "SELECT kiosk_id, seq, type, site_id, staff_id, step_id,"
-                   " process_id, catalogue_version, captured_ms, received_ms,"
-                   " day, quality, score, vote, suggestion_id, measures, note,"
-                   " points, kind, anonymous, title, body FROM events"
-                   " WHERE (?1 IS NULL OR site_id = ?1)"
-                   " AND (?2 = 0 OR captured_ms >= ?2)"
-                   " AND (?3 = 0 OR captured_ms < ?3)"
-                   " ORDER BY kiosk_id, seq"},
+    [ST_EXPORT] = {"SELECT events", EXPORT_SELECT " ORDER BY kiosk_id, seq"},
+    /* a later page: the primary key's index seeks to the row after the
+     * last one of the page before */
+    [ST_EXPORT_AFTER] = {"SELECT events",
+                         EXPORT_SELECT " AND (kiosk_id, seq) > (?4, ?5)"
+                                       " ORDER BY kiosk_id, seq"},
     [ST_COUNTS] = {"SELECT counts", "SELECT (SELECT COUNT(*) FROM events),"
                                     " (SELECT COUNT(*) FROM dead_letters),"
                                     " (SELECT COUNT(*) FROM suggestions),"
@@ -2151,26 +2158,40 @@ static int export_flush(sqlite_store_t *s, syncd_buf_t *b, syncd_write_fn write,
 }
 
 static int sqlite_export_events(syncd_store_t *self, syncd_export_format_t fmt,
-                                const char *site_id, int64_t since_ms,
-                                int64_t until_ms, syncd_write_fn write,
-                                void *ctx)
+                                syncd_export_page_t *page,
+                                syncd_write_fn write, void *ctx)
 {
     sqlite_store_t *s = impl(self);
-    call_t c = call(s, ST_EXPORT);
+    call_t c = call(s, page->after_kiosk ? ST_EXPORT_AFTER : ST_EXPORT);
     syncd_buf_t b = {0};
+    size_t written = 0;
     int rc = 0;
 
     s->op = "export";
-    if (fmt == SYNCD_EXPORT_CSV) {
+    if (fmt == SYNCD_EXPORT_CSV && page->after_kiosk == NULL) {
         syncd_export_csv_header(&b);
+        written += b.len;
         if ((rc = export_flush(s, &b, write, ctx)) < 0)
             goto cleanup;
     }
-    b_text(&c, 1, site_id);
-    b_i64(&c, 2, since_ms);
-    b_i64(&c, 3, until_ms);
+    b_text(&c, 1, page->site_id);
+    b_i64(&c, 2, page->since_ms);
+    b_i64(&c, 3, page->until_ms);
+    if (page->after_kiosk) {
+        b_text(&c, 4, page->after_kiosk);
+        b_u64(&c, 5, page->after_seq);
+    }
     while ((rc = step(&c)) == 1) {
+        if (page->max_bytes && page->last_kiosk[0] &&
+            written >= page->max_bytes) {
+            page->more = true; /* a row waits past the page's end */
+            rc = 0;
+            break;
+        }
+        col_copy(&c, 0, page->last_kiosk, sizeof page->last_kiosk);
+        page->last_seq = col_u64(&c, 1);
         export_row(&b, fmt == SYNCD_EXPORT_CSV, &c);
+        written += b.len;
         if ((rc = export_flush(s, &b, write, ctx)) < 0)
             goto cleanup;
     }

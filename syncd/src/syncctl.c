@@ -1078,22 +1078,90 @@ out:
     return rc;
 }
 
+/* An export's output, written page by page: standard output, or FILE
+ * through FILE.part, renamed when the last page is in (a failed export
+ * leaves no FILE that looks whole). */
+typedef struct {
+    FILE *f;
+    const char *path; /* NULL: standard output */
+    char part[4096];
+} out_t;
+
+static int out_open(out_t *o, const char *path)
+{
+    o->path = (path && strcmp(path, "-") != 0) ? path : NULL;
+    if (!o->path) {
+        o->f = stdout;
+        return 0;
+    }
+    if (snprintf(o->part, sizeof o->part, "%s.part", path) >=
+        (int)sizeof o->part) {
+        fprintf(stderr, "syncctl: the output path %s is too long\n", path);
+        return -1;
+    }
+    if ((o->f = fopen(o->part, "wb")) == NULL) {
+        fprintf(stderr, "syncctl: cannot create %s: %s\n", o->part,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int out_write(out_t *o, const char *text, size_t len)
+{
+    if (fwrite(text, 1, len, o->f) == len && fflush(o->f) == 0)
+        return 0;
+    fprintf(stderr, "syncctl: cannot write %s: %s\n",
+            o->path ? o->part : "to standard output", strerror(errno));
+    return -1;
+}
+
+/* Renames FILE.part to FILE when ok, else removes it. */
+static int out_close(out_t *o, bool ok)
+{
+    int rc = 0;
+    if (o->f && o->path) {
+        if (fclose(o->f) != 0) {
+            fprintf(stderr, "syncctl: cannot write %s: %s\n", o->part,
+                    strerror(errno));
+            ok = false;
+            rc = -1;
+        }
+        if (ok && rename(o->part, o->path) != 0) {
+            fprintf(stderr, "syncctl: cannot rename %s to %s: %s\n", o->part,
+                    o->path, strerror(errno));
+            rc = -1;
+        }
+        if (!ok || rc != 0)
+            (void)unlink(o->part);
+    }
+    o->f = NULL;
+    return rc;
+}
+
+/* The pages an export is read in (export.events `page`): 8 MiB answers
+ * keep syncd's and syncctl's memory small whatever the store's size. */
+#define EXPORT_PAGE_BYTES (8u << 20)
+
 static int cmd_export(ctl_t *ctl, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "events") != 0)
         return usage_error("usage: syncctl export events --format csv|json "
                            "[--site S] [--since YYYY-MM-DD] [--until "
-                           "YYYY-MM-DD] [-o FILE]");
+                           "YYYY-MM-DD] [--page-bytes N] [-o FILE]");
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'},
         {"site", required_argument, NULL, 's'},
         {"since", required_argument, NULL, 'a'},
         {"until", required_argument, NULL, 'b'},
+        {"page-bytes", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     const char *format = NULL, *site = NULL, *since = NULL, *until = NULL,
                *out_path = NULL;
+    char page[24];
+    snprintf(page, sizeof page, "%u", EXPORT_PAGE_BYTES);
     int c;
     optind = 0; /* glibc: 0 restarts the scan (and its state) */
     while ((c = getopt_long(argc - 1, argv + 1, "o:", opts, NULL)) != -1) {
@@ -1110,6 +1178,9 @@ static int cmd_export(ctl_t *ctl, int argc, char **argv)
         case 'b':
             until = optarg;
             break;
+        case 'p':
+            snprintf(page, sizeof page, "%s", optarg);
+            break;
         case 'o':
             out_path = optarg;
             break;
@@ -1122,23 +1193,39 @@ static int cmd_export(ctl_t *ctl, int argc, char **argv)
     if (!format || (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0))
         return usage_error("export events needs --format csv or --format "
                            "json");
-    proto_msg_t req, rep = {0};
-    new_req(&req, "export.events");
+    /* Page after page, each request naming where the last one ended; a
+     * syncd older than paging answers the whole export at once, without
+     * `next`. */
+    char after[sizeof ((proto_msg_t *)0)->u.admin_rep.next] = "";
+    out_t out = {0};
     int rc = EXIT_REFUSED;
-    if (add_arg(&req, "format", format) ||
-        (site && add_arg(&req, "site", site)) ||
-        (since && add_arg(&req, "since", since)) ||
-        (until && add_arg(&req, "until", until)))
-        goto out;
-    rc = admin(ctl, &req, &rep);
-    if (rc != 0)
-        goto out;
-    size_t len;
-    const char *text = rep_text(&rep, &len);
-    rc = write_output(out_path, text, len) ? EXIT_REFUSED : 0;
-out:
-    proto_msg_clear(&req);
-    proto_msg_clear(&rep);
+    if (out_open(&out, out_path) != 0)
+        return EXIT_REFUSED;
+    do {
+        proto_msg_t req, rep = {0};
+        new_req(&req, "export.events");
+        rc = EXIT_REFUSED;
+        if (add_arg(&req, "format", format) ||
+            (site && add_arg(&req, "site", site)) ||
+            (since && add_arg(&req, "since", since)) ||
+            (until && add_arg(&req, "until", until)) ||
+            add_arg(&req, "page", page) ||
+            (after[0] && add_arg(&req, "after", after))) {
+            proto_msg_clear(&req);
+            break;
+        }
+        rc = admin(ctl, &req, &rep);
+        if (rc == 0) {
+            size_t len;
+            const char *text = rep_text(&rep, &len);
+            rc = out_write(&out, text, len) ? EXIT_REFUSED : 0;
+            snprintf(after, sizeof after, "%s", rep.u.admin_rep.next);
+        }
+        proto_msg_clear(&req);
+        proto_msg_clear(&rep);
+    } while (rc == 0 && after[0]);
+    if (out_close(&out, rc == 0) != 0 && rc == 0)
+        rc = EXIT_REFUSED;
     return rc;
 }
 

@@ -815,6 +815,9 @@ static void *manager(fx_t *fx, const proto_keypair_t *kp, void **monitor)
 
 /* Runs one admin op (args as key, value, ..., NULL) and returns the reply
  * code; *text gets a copy of the reply text (caller frees). */
+/* The `next` of the last ADMIN_REP admin() received ("" = none). */
+static char admin_next[sizeof ((proto_msg_t *)0)->u.admin_rep.next];
+
 static int admin(fx_t *fx, void *sock, char **text, const char *op, ...)
 {
     proto_msg_t req = {.type = PROTO_MSG_ADMIN_REQ}, rep = {0};
@@ -833,6 +836,7 @@ static int admin(fx_t *fx, void *sock, char **text, const char *op, ...)
     int code = rep.u.admin_rep.code;
     *text = strndup(rep.u.admin_rep.text ? rep.u.admin_rep.text : "",
                     rep.u.admin_rep.text_len);
+    memcpy(admin_next, rep.u.admin_rep.next, sizeof admin_next);
     proto_msg_clear(&rep);
     return code;
 }
@@ -1059,6 +1063,49 @@ static void test_admin_operations(void **state)
         lines += *c == '\n';
     assert_int_equal(lines, 3);
     free(text);
+    /* paged: a page of 1 byte holds the header and one row, and names it
+     * as `next`; the last page has no `next` */
+    assert_int_equal(admin(fx, m, &text, "export.events", "format", "json",
+                           "page", "1", NULL),
+                     0);
+    assert_string_equal(admin_next, "k01:1");
+    assert_non_null(strstr(text, "\"kiosk_id\":\"k01\",\"seq\":1,"));
+    assert_null(strstr(text, "\"seq\":3,"));
+    free(text);
+    assert_int_equal(admin(fx, m, &text, "export.events", "format", "json",
+                           "page", "1", "after", "k01:1", NULL),
+                     0);
+    assert_string_equal(admin_next, "");
+    assert_non_null(strstr(text, "\"kiosk_id\":\"k01\",\"seq\":3,"));
+    assert_null(strstr(text, "\"seq\":1,"));
+    free(text);
+    static const char *const bad_pages[][2] = {
+        {"0", "page \"0\" is not a size in bytes from 1 to 14680064"},
+        {"14680065",
+         "page \"14680065\" is not a size in bytes from 1 to 14680064"},
+        {"-5", "page \"-5\" is not a size in bytes from 1 to 14680064"},
+    };
+    for (size_t i = 0; i < sizeof bad_pages / sizeof bad_pages[0]; i++) {
+        assert_int_equal(admin(fx, m, &text, "export.events", "format", "csv",
+                               "page", bad_pages[i][0], NULL),
+                         PROTO_EINVAL);
+        assert_string_equal(text, bad_pages[i][1]);
+        free(text);
+    }
+    static const char *const bad_after[] = {"nope", "k01:", "k01:x",
+                                            ":5", "k 1:5", "k01:-1"};
+    for (size_t i = 0; i < sizeof bad_after / sizeof bad_after[0]; i++) {
+        char why[128];
+        snprintf(why, sizeof why,
+                 "after \"%s\" is not the `next` of an earlier page "
+                 "(KIOSK:SEQ)",
+                 bad_after[i]);
+        assert_int_equal(admin(fx, m, &text, "export.events", "format", "csv",
+                               "page", "10", "after", bad_after[i], NULL),
+                         PROTO_EINVAL);
+        assert_string_equal(text, why);
+        free(text);
+    }
     assert_int_equal(
         admin(fx, m, &text, "export.events", "format", "xml", NULL),
         PROTO_EINVAL);

@@ -1255,6 +1255,91 @@ static void test_export_json_exact(void **state)
     assert_counts(fx, 6, 1, 1, 1, 2);
 }
 
+/* Reads an export page by page of max_bytes (syncctl's loop): returns
+ * the pages put together, *pages how many there were. */
+static char *export_paged(fx_t *fx, syncd_export_format_t fmt,
+                          const char *site, size_t max_bytes, int *pages)
+{
+    sink_t all = {0};
+    char after[PROTO_ID_MAX + 1] = "";
+    uint64_t after_seq = 0;
+    bool more = true;
+
+    *pages = 0;
+    while (more) {
+        sink_t one = {0};
+        syncd_export_page_t page = {.site_id = site,
+                                    .after_kiosk = after[0] ? after : NULL,
+                                    .after_seq = after_seq,
+                                    .max_bytes = max_bytes};
+        assert_int_equal(
+            syncd_store_export_page(fx->store, fmt, &page, sink_write, &one),
+            0);
+        ++*pages;
+        if (one.len)
+            sink_write(&all, one.text, one.len);
+        free(one.text);
+        more = page.more;
+        if (more) {
+            /* the page ended on a row: the next starts after it */
+            assert_true(page.last_kiosk[0] != '\0');
+            assert_true(strcmp(page.last_kiosk, after) > 0 ||
+                        (strcmp(page.last_kiosk, after) == 0 &&
+                         page.last_seq > after_seq));
+            snprintf(after, sizeof after, "%s", page.last_kiosk);
+            after_seq = page.last_seq;
+        }
+        assert_true(*pages <= 100);
+    }
+    return all.text ? all.text : strdup("");
+}
+
+/* An export read in pages is the whole export byte for byte, each row
+ * once and the CSV header once, whatever the page size; a page holds at
+ * least one row; one past the last row is empty. */
+static void test_export_pages(void **state)
+{
+    fx_t *fx = *state;
+    proto_event_t ev[7];
+    int pages;
+
+    export_batch(fx, ev);
+    for (int f = 0; f < 2; f++) {
+        syncd_export_format_t fmt = f ? SYNCD_EXPORT_JSON : SYNCD_EXPORT_CSV;
+        sink_t whole = {0};
+        assert_int_equal(syncd_store_export_events(fx->store, fmt, NULL, 0, 0,
+                                                   sink_write, &whole),
+                         0);
+        static const size_t sizes[] = {1, 200, 700, 1u << 20};
+        static const int want_pages[] = {6, 0, 0, 1}; /* 0: 2 to 6 */
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            char *paged = export_paged(fx, fmt, NULL, sizes[i], &pages);
+            assert_string_equal(paged, whole.text);
+            if (want_pages[i])
+                assert_int_equal(pages, want_pages[i]);
+            else
+                assert_in_range(pages, 2, 6);
+            free(paged);
+        }
+        free(whole.text);
+    }
+    /* a site's export, paged */
+    char *paged = export_paged(fx, SYNCD_EXPORT_CSV, "s1", 1, &pages);
+    assert_string_equal(paged, csv_s1);
+    assert_int_equal(pages, 5);
+    free(paged);
+    /* after the last row: nothing, and no header */
+    sink_t none = {0};
+    syncd_export_page_t page = {
+        .after_kiosk = "k2", .after_seq = 1, .max_bytes = 1};
+    assert_int_equal(syncd_store_export_page(fx->store, SYNCD_EXPORT_CSV,
+                                             &page, sink_write, &none),
+                     0);
+    assert_int_equal(none.len, 0);
+    assert_false(page.more);
+    free(none.text);
+}
+
 /* ---- Verification */
 
 static void assert_verify_finds(fx_t *fx, const char *expected)
@@ -1700,6 +1785,7 @@ int main(void)
         T(test_feed_caps_at_protocol_limit),
         T(test_export_csv_exact),
         T(test_export_json_exact),
+        T(test_export_pages),
         T(test_verify_finds_corruption),
         T(test_catalogue_versions),
         T(test_ingest_ten_thousand),
@@ -1726,6 +1812,7 @@ int main(void)
         T(test_feed_caps_at_protocol_limit),
         T(test_export_csv_exact),
         T(test_export_json_exact),
+        T(test_export_pages),
         T(test_verify_finds_corruption),
         T(test_catalogue_versions),
         T(test_ingest_ten_thousand),

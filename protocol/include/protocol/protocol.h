@@ -394,6 +394,9 @@ typedef struct {
             int32_t code; /* 0 or proto_errno_t */
             char *text;
             size_t text_len;
+            /* a paged answer with more to come: pass it back as the
+             * request's `after` ("" = the last page) */
+            char next[PROTO_ID_MAX + 24];
         } admin_rep;
     } u;
 } proto_msg_t;

@@ -160,6 +160,29 @@ int syncd_store_export_events(syncd_store_t *self, syncd_export_format_t fmt,
                               int64_t since_ms, int64_t until_ms,
                               syncd_write_fn write, void *ctx);
 
+/* One page of an export too large for one answer. Rows come in (kiosk_id,
+ * seq) order; a page starts after the row the previous one ended on and
+ * stops after the row that takes its output to max_bytes (a page holds at
+ * least one row), so the pages
+ * written one after another are the whole export, each row once (rows
+ * stored meanwhile appear when their key is past the page boundary). */
+typedef struct {
+    const char *site_id;        /* NULL = all */
+    int64_t since_ms, until_ms; /* captured_ms bounds, 0 = open */
+    /* NULL: the first page (with the CSV header); else the last row of
+     * the page before */
+    const char *after_kiosk;
+    uint64_t after_seq;
+    size_t max_bytes; /* 0 = no limit */
+    /* out: more rows wait after (last_kiosk, last_seq) */
+    bool more;
+    char last_kiosk[PROTO_ID_MAX + 1];
+    uint64_t last_seq;
+} syncd_export_page_t;
+int syncd_store_export_page(syncd_store_t *self, syncd_export_format_t fmt,
+                            syncd_export_page_t *page, syncd_write_fn write,
+                            void *ctx);
+
 /* ---- Counts, for status and tests */
 typedef struct {
     uint64_t events;
