@@ -7,6 +7,9 @@
  * per-day rollups (rollup_day, rollup_measure — keyed by site and day, so a
  * site's eight weeks are one index range), points_awards, the suggestions
  * and the kiosk list, through syncd_store_report(), and never raw events.
+ * The eight weeks of daily rollup rows are read in key order and summed
+ * into weeks here rather than by a SQL GROUP BY: the GROUP BY sorted every
+ * row and was nearly all of the agenda's time (docs/PERFORMANCE.md).
  * The rules (targets, colours, exceptions, effect review) are applied here
  * once, into the model of agenda_model.h; the writers only format it.
  * docs/AGENDA.md describes each rule; keep the two in step.
@@ -124,7 +127,8 @@ typedef struct {
     size_t *sugg_n;
     double ind_total; /* on_ind */
     long ind_pd;
-    char accepted_ms[32]; /* on_accepted */
+    char accepted_ms[32];   /* on_accepted */
+    struct week_sums *sums; /* on_day_row, on_measure_row */
 } build_t;
 
 static int oom(build_t *b)
@@ -298,33 +302,37 @@ static int week_index(const char *s)
     return w >= 0 && w < AG_WEEKS ? w : -1;
 }
 
-/* rollup_day: wk, step, staff, checkins, qsum, qn, points, rn, rsum */
-static int on_day(void *ctx, const char *const *c, size_t n)
+/* Days from a to b ("YYYY-MM-DD"), b - a. */
+static int days_between(const char *a, const char *b)
 {
-    build_t *b = ctx;
-    (void)n;
-    int w = week_index(c[0]);
-    const char *step = c[1] ? c[1] : "", *staff = c[2] ? c[2] : "";
-    if (w < 0)
+    struct tm ta = {0}, tb = {0};
+    if (sscanf(a, "%d-%d-%d", &ta.tm_year, &ta.tm_mon, &ta.tm_mday) != 3 ||
+        sscanf(b, "%d-%d-%d", &tb.tm_year, &tb.tm_mon, &tb.tm_mday) != 3)
         return 0;
-    ag_cell_t add = {.checkins = (long)num(c[3]),
-                     .quality_sum = (long)num(c[4]),
-                     .quality_n = (long)num(c[5]),
-                     .points = num(c[6]),
-                     .ratings_n = (long)num(c[7]),
-                     .ratings_sum = (long)num(c[8])};
+    ta.tm_year -= 1900;
+    tb.tm_year -= 1900;
+    ta.tm_mon--;
+    tb.tm_mon--;
+    return (int)((timegm(&tb) - timegm(&ta)) / 86400);
+}
+
+/* One week of one (step, staff) pair of rollup_day: adds it to the step's
+ * and the person's cell of week w. */
+static int day_group(build_t *b, int w, const char *step, const char *staff,
+                     const ag_cell_t *add)
+{
     if (step[0]) {
         ag_step_t *s = step_get(b, step);
         if (!s)
             return oom(b);
         ag_cell_t *sc = &s->wk[w];
-        sc->checkins += add.checkins;
-        sc->quality_sum += add.quality_sum;
-        sc->quality_n += add.quality_n;
-        sc->points += add.points;
-        sc->ratings_n += add.ratings_n;
-        sc->ratings_sum += add.ratings_sum;
-        if (add.checkins > 0 && staff[0]) {
+        sc->checkins += add->checkins;
+        sc->quality_sum += add->quality_sum;
+        sc->quality_n += add->quality_n;
+        sc->points += add->points;
+        sc->ratings_n += add->ratings_n;
+        sc->ratings_sum += add->ratings_sum;
+        if (add->checkins > 0 && staff[0]) {
             sc->people++;
             sc->target += s->daily_target * AG_WORKDAYS;
         }
@@ -334,13 +342,13 @@ static int on_day(void *ctx, const char *const *c, size_t n)
         if (!p)
             return oom(b);
         ag_cell_t *pc = &p->wk[w];
-        pc->checkins += add.checkins;
-        pc->quality_sum += add.quality_sum;
-        pc->quality_n += add.quality_n;
-        pc->points += add.points;
-        pc->ratings_n += add.ratings_n;
-        pc->ratings_sum += add.ratings_sum;
-        if (add.checkins > 0 && step[0]) {
+        pc->checkins += add->checkins;
+        pc->quality_sum += add->quality_sum;
+        pc->quality_n += add->quality_n;
+        pc->points += add->points;
+        pc->ratings_n += add->ratings_n;
+        pc->ratings_sum += add->ratings_sum;
+        if (add->checkins > 0 && step[0]) {
             const ag_step_t *s = step_find(b->ag, step);
             if (s && s->daily_target > 0)
                 pc->target += s->daily_target * AG_WORKDAYS;
@@ -349,25 +357,222 @@ static int on_day(void *ctx, const char *const *c, size_t n)
     return 0;
 }
 
-/* rollup_measure of primary measures: wk, step, staff, measure, total */
-static int on_measure(void *ctx, const char *const *c, size_t n)
+/* One week of one (step, staff) pair of the step's primary measure: its
+ * total goes to the step's and the person's value of week w. */
+static void measure_group(build_t *b, int w, const char *step,
+                          const char *staff, double v)
 {
-    build_t *b = ctx;
-    (void)n;
-    int w = week_index(c[0]);
-    if (w < 0 || !c[1] || !c[3])
-        return 0;
-    ag_step_t *s = step_find(b->ag, c[1]);
-    if (!s || !s->measure[0] || strcmp(s->measure, c[3]) != 0)
-        return 0;
-    double v = num(c[4]);
+    ag_step_t *s = step_find(b->ag, step);
+    if (!s)
+        return;
     s->wk[w].value += v;
-    if (s->daily_target > 0 && c[2] && c[2][0]) {
-        ag_person_t *p = person_find(b->ag, c[2]);
+    if (s->daily_target > 0 && staff[0]) {
+        ag_person_t *p = person_find(b->ag, staff);
         if (p)
             p->wk[w].value += v;
     }
+}
+
+/* The rollup rows of one (week, step, staff), summed as they are read.
+ * Ids are bounded at capture (PROTO_ID_MAX), so the copies are whole. */
+typedef struct {
+    int w;
+    char step[PROTO_ID_MAX + 1], staff[PROTO_ID_MAX + 1];
+    ag_cell_t c; /* measure rows: the total in c.value */
+} week_sum_t;
+
+/* The week sums of one query: a vector, and an open-addressing hash table
+ * of indices + 1 into it (0 = free). */
+typedef struct week_sums {
+    week_sum_t *v;
+    size_t n, cap;
+    uint32_t *slot;
+    size_t n_slot;
+    char day[16]; /* the last day read and its week, computed once a day */
+    int day_w;
+    const ag_step_t *step; /* the last step on_measure_row looked up */
+} week_sums_t;
+
+/* The week index of day: whole days since the first Monday, divided by 7.
+ * Rows come in day order, so it is worked out once per day. */
+static int row_week(week_sums_t *ws, const char *week0, const char *day)
+{
+    if (strcmp(ws->day, day) != 0) {
+        snprintf(ws->day, sizeof ws->day, "%s", day);
+        int d = days_between(week0, day);
+        ws->day_w = d >= 0 && d / 7 < AG_WEEKS ? d / 7 : -1;
+    }
+    return ws->day_w;
+}
+
+static uint32_t ws_hash(int w, const char *step, const char *staff)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)w;
+    for (const char *p = step; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ 0xff) * 16777619u; /* no byte of UTF-8: ends step */
+    for (const char *p = staff; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
+/* Copies an id into a week_sum_t field, cut at the field's size. */
+static void id_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Doubles the table and puts every sum back in it. */
+static int ws_rehash(week_sums_t *ws)
+{
+    size_t n_slot = ws->n_slot ? ws->n_slot * 2 : 1024;
+    uint32_t *slot = calloc(n_slot, sizeof *slot);
+    if (!slot)
+        return PROTO_ENOMEM;
+    for (size_t i = 0; i < ws->n; i++) {
+        const week_sum_t *g = &ws->v[i];
+        size_t k = ws_hash(g->w, g->step, g->staff) & (n_slot - 1);
+        while (slot[k])
+            k = (k + 1) & (n_slot - 1);
+        slot[k] = (uint32_t)i + 1;
+    }
+    free(ws->slot);
+    ws->slot = slot;
+    ws->n_slot = n_slot;
     return 0;
+}
+
+/* The sum of (day's week, step, staff), new and zeroed on first sight;
+ * NULL when out of memory, and *skip set when the day is outside the eight
+ * weeks. */
+static week_sum_t *ws_get(build_t *b, const char *day, const char *step,
+                          const char *staff, bool *skip)
+{
+    week_sums_t *ws = b->sums;
+    int w = row_week(ws, b->ag->week_mon[0], day ? day : "");
+    *skip = w < 0;
+    if (*skip)
+        return NULL;
+    char st[PROTO_ID_MAX + 1], sf[PROTO_ID_MAX + 1];
+    id_copy(st, sizeof st, step ? step : "");
+    id_copy(sf, sizeof sf, staff ? staff : "");
+    if ((ws->n + 1) * 2 > ws->n_slot && ws_rehash(ws) != 0)
+        return NULL;
+    size_t k = ws_hash(w, st, sf) & (ws->n_slot - 1);
+    for (; ws->slot[k]; k = (k + 1) & (ws->n_slot - 1)) {
+        week_sum_t *g = &ws->v[ws->slot[k] - 1];
+        if (g->w == w && strcmp(g->step, st) == 0 && strcmp(g->staff, sf) == 0)
+            return g;
+    }
+    if (ws->n == ws->cap) {
+        size_t cap = ws->cap ? ws->cap * 2 : 1024;
+        week_sum_t *v = realloc(ws->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        ws->v = v;
+        ws->cap = cap;
+    }
+    week_sum_t *g = &ws->v[ws->n];
+    memset(g, 0, sizeof *g);
+    g->w = w;
+    memcpy(g->step, st, sizeof st);
+    memcpy(g->staff, sf, sizeof sf);
+    ws->slot[k] = (uint32_t)++ws->n;
+    return g;
+}
+
+/* rollup_day: day, step, staff, checkins, qsum, qn, points, rn, rsum. A
+ * week's days are added in day order, as SUM and TOTAL added them. */
+static int on_day_row(void *ctx, const char *const *c, size_t n)
+{
+    build_t *b = ctx;
+    bool skip;
+    (void)n;
+    week_sum_t *g = ws_get(b, c[0], c[1], c[2], &skip);
+    if (skip)
+        return 0;
+    if (!g)
+        return oom(b);
+    g->c.checkins += (long)num(c[3]);
+    g->c.quality_sum += (long)num(c[4]);
+    g->c.quality_n += (long)num(c[5]);
+    g->c.points += num(c[6]);
+    g->c.ratings_n += (long)num(c[7]);
+    g->c.ratings_sum += (long)num(c[8]);
+    return 0;
+}
+
+/* rollup_measure: day, step, staff, measure, total — only the primary
+ * measure of a step in the catalogue counts, so only those are kept. */
+static int on_measure_row(void *ctx, const char *const *c, size_t n)
+{
+    build_t *b = ctx;
+    week_sums_t *ws = b->sums;
+    bool skip;
+    (void)n;
+    if (!c[1] || !c[3])
+        return 0;
+    if (!ws->step || strcmp(ws->step->id, c[1]) != 0)
+        ws->step = step_find(b->ag, c[1]);
+    const ag_step_t *s = ws->step;
+    if (!s || !s->measure[0] || strcmp(s->measure, c[3]) != 0)
+        return 0;
+    week_sum_t *g = ws_get(b, c[0], c[1], c[2], &skip);
+    if (skip)
+        return 0;
+    if (!g)
+        return oom(b);
+    g->c.value += num(c[4]);
+    return 0;
+}
+
+/* Week, step, staff (byte order, as SQLite's BINARY collation). */
+static int ws_cmp(const void *pa, const void *pb)
+{
+    const week_sum_t *a = pa, *b = pb;
+    int c = a->w - b->w;
+    if (!c)
+        c = strcmp(a->step, b->step);
+    return c ? c : strcmp(a->staff, b->staff);
+}
+
+/* A sum of doubles as the agenda used to receive it: SQLite's text of a
+ * REAL has 15 significant digits, and the figures must not move. */
+static double as_text15(double v)
+{
+    char t[40];
+    snprintf(t, sizeof t, "%.15g", v);
+    return strtod(t, NULL);
+}
+
+/* Hands each week sum to day_group (measures: measure_group) in week, step,
+ * staff order: the order of the GROUP BY this replaces, so every figure
+ * adds up exactly as before. Empties the sums. */
+static int ws_apply(build_t *b, bool measures)
+{
+    week_sums_t *ws = b->sums;
+    int rc = 0;
+    if (ws->n > 1)
+        qsort(ws->v, ws->n, sizeof *ws->v, ws_cmp);
+    for (size_t i = 0; i < ws->n && rc == 0; i++) {
+        week_sum_t *g = &ws->v[i];
+        if (measures) {
+            measure_group(b, g->w, g->step, g->staff, as_text15(g->c.value));
+        } else {
+            g->c.points = as_text15(g->c.points);
+            rc = day_group(b, g->w, g->step, g->staff, &g->c);
+        }
+    }
+    ws->n = 0;
+    ws->day[0] = '\0';
+    ws->step = NULL;
+    if (ws->n_slot)
+        memset(ws->slot, 0, ws->n_slot * sizeof *ws->slot);
+    return rc;
 }
 
 /* points_awards: wk, staff, points */
@@ -385,32 +590,77 @@ static int on_award(void *ctx, const char *const *c, size_t n)
     return 0;
 }
 
+/* The primary measures' rows of rollup_measure, summed per week. The
+ * catalogue's primary measure keys are bound as an IN list so that SQLite
+ * does not hand over the other measures' rows (over a third of them);
+ * on_measure_row still checks each row's step, as two steps may use one
+ * key for different measures. */
+static int read_measures(build_t *b)
+{
+    enum { MAX_KEYS = 90 }; /* PostgreSQL reports take ?1..?99 */
+    ag_t *ag = b->ag;
+    const char *args[3 + MAX_KEYS] = {ag->site_id, ag->week_mon[0], ag->sunday};
+    size_t nargs = 3;
+    char sql[512 + MAX_KEYS * 6];
+    int len;
+
+    for (size_t i = 0; i < ag->n_steps && nargs < 3 + MAX_KEYS + 1; i++) {
+        const char *m = ag->steps[i].measure;
+        bool seen = !m[0];
+        for (size_t k = 3; k < nargs && !seen; k++)
+            seen = strcmp(args[k], m) == 0;
+        if (seen)
+            continue;
+        if (nargs == 3 + MAX_KEYS) { /* too many to list: read them all */
+            nargs = 3 + MAX_KEYS + 1;
+            break;
+        }
+        args[nargs++] = m;
+    }
+    if (nargs == 3)
+        return 0; /* no step has a measure: nothing to read */
+    len = snprintf(sql, sizeof sql, "%s",
+                   "SELECT day, step_id, staff_id, measure, total"
+                   " FROM rollup_measure WHERE site_id = ?1"
+                   "  AND day BETWEEN ?2 AND ?3");
+    if (nargs > 3 + MAX_KEYS) {
+        nargs = 3;
+    } else {
+        for (size_t k = 3; k < nargs; k++)
+            len += snprintf(sql + len, sizeof sql - (size_t)len, "%s?%zu",
+                            k == 3 ? " AND measure IN (" : ", ", k + 1);
+        len += snprintf(sql + len, sizeof sql - (size_t)len, ")");
+    }
+    snprintf(sql + len, sizeof sql - (size_t)len, " ORDER BY day");
+    return query(b, "the measure rollups", sql, args, nargs, on_measure_row);
+}
+
 static int read_rollups(build_t *b)
 {
     ag_t *ag = b->ag;
     const char *args[] = {ag->site_id, ag->week_mon[0], ag->sunday};
     int rc;
-    /* The 8 weeks are one range of the rollups' (site, day) key. The week
-     * index is the whole days since Monday divided as integers, which
-     * truncates on SQLite and PostgreSQL alike (a CAST of a fraction
-     * truncates on one and rounds on the other). */
-    if ((rc = query(b, "the daily rollups",
-                    "SELECT CAST(julianday(day) - julianday(?2) AS INTEGER)"
-                    "  / 7, step_id, staff_id, SUM(checkins),"
-                    "  SUM(quality_sum), SUM(quality_n), TOTAL(points),"
-                    "  SUM(ratings_n), SUM(ratings_sum)"
-                    " FROM rollup_day WHERE site_id = ?1"
-                    "  AND day BETWEEN ?2 AND ?3"
-                    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-                    args, 3, on_day)) != 0)
-        return rc;
-    if ((rc = query(b, "the measure rollups",
-                    "SELECT CAST(julianday(day) - julianday(?2) AS INTEGER)"
-                    "  / 7, step_id, staff_id, measure, TOTAL(total)"
-                    " FROM rollup_measure WHERE site_id = ?1"
-                    "  AND day BETWEEN ?2 AND ?3"
-                    " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
-                    args, 3, on_measure)) != 0)
+    week_sums_t sums = {0};
+    /* The 8 weeks are one range of the rollups' (site, day) key, read in
+     * key order (no sort) and summed per week as they come. ORDER BY day
+     * keeps the day order on PostgreSQL too. */
+    b->sums = &sums;
+    rc = query(b, "the daily rollups",
+               "SELECT day, step_id, staff_id, checkins, quality_sum,"
+               "  quality_n, points, ratings_n, ratings_sum"
+               " FROM rollup_day WHERE site_id = ?1"
+               "  AND day BETWEEN ?2 AND ?3 ORDER BY day",
+               args, 3, on_day_row);
+    if (rc == 0)
+        rc = ws_apply(b, false);
+    if (rc == 0)
+        rc = read_measures(b);
+    if (rc == 0)
+        rc = ws_apply(b, true);
+    free(sums.v);
+    free(sums.slot);
+    b->sums = NULL;
+    if (rc != 0)
         return rc;
     if ((rc = query(b, "the suggestion points",
                     "SELECT CAST(julianday(day) - julianday(?2) AS INTEGER)"
@@ -532,20 +782,6 @@ static int read_suggs(build_t *b, const char *what, const char *sql,
     b->sugg_list = list;
     b->sugg_n = n;
     return query(b, what, sql, args, nargs, on_sugg);
-}
-
-/* Days from a to b ("YYYY-MM-DD"), b - a. */
-static int days_between(const char *a, const char *b)
-{
-    struct tm ta = {0}, tb = {0};
-    if (sscanf(a, "%d-%d-%d", &ta.tm_year, &ta.tm_mon, &ta.tm_mday) != 3 ||
-        sscanf(b, "%d-%d-%d", &tb.tm_year, &tb.tm_mon, &tb.tm_mday) != 3)
-        return 0;
-    ta.tm_year -= 1900;
-    tb.tm_year -= 1900;
-    ta.tm_mon--;
-    tb.tm_mon--;
-    return (int)((timegm(&tb) - timegm(&ta)) / 86400);
 }
 
 static int followup_cmp(const void *pa, const void *pb)
