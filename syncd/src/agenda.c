@@ -316,6 +316,17 @@ static int days_between(const char *a, const char *b)
     return (int)((timegm(&tb) - timegm(&ta)) / 86400);
 }
 
+/* The rollup_day counts of add into c. */
+static void cell_add(ag_cell_t *c, const ag_cell_t *add)
+{
+    c->checkins += add->checkins;
+    c->quality_sum += add->quality_sum;
+    c->quality_n += add->quality_n;
+    c->points += add->points;
+    c->ratings_n += add->ratings_n;
+    c->ratings_sum += add->ratings_sum;
+}
+
 /* One week of one (step, staff) pair of rollup_day: adds it to the step's
  * and the person's cell of week w. */
 static int day_group(build_t *b, int w, const char *step, const char *staff,
@@ -326,12 +337,7 @@ static int day_group(build_t *b, int w, const char *step, const char *staff,
         if (!s)
             return oom(b);
         ag_cell_t *sc = &s->wk[w];
-        sc->checkins += add->checkins;
-        sc->quality_sum += add->quality_sum;
-        sc->quality_n += add->quality_n;
-        sc->points += add->points;
-        sc->ratings_n += add->ratings_n;
-        sc->ratings_sum += add->ratings_sum;
+        cell_add(sc, add);
         if (add->checkins > 0 && staff[0]) {
             sc->people++;
             sc->target += s->daily_target * AG_WORKDAYS;
@@ -342,12 +348,7 @@ static int day_group(build_t *b, int w, const char *step, const char *staff,
         if (!p)
             return oom(b);
         ag_cell_t *pc = &p->wk[w];
-        pc->checkins += add->checkins;
-        pc->quality_sum += add->quality_sum;
-        pc->quality_n += add->quality_n;
-        pc->points += add->points;
-        pc->ratings_n += add->ratings_n;
-        pc->ratings_sum += add->ratings_sum;
+        cell_add(pc, add);
         if (add->checkins > 0 && step[0]) {
             const ag_step_t *s = step_find(b->ag, step);
             if (s && s->daily_target > 0)
@@ -682,12 +683,7 @@ static int read_rollups(build_t *b)
             for (int w = 0; w < AG_WEEKS; w++) {
                 ag_cell_t *tc = &t->wk[w];
                 const ag_cell_t *pc = &p->wk[w];
-                tc->checkins += pc->checkins;
-                tc->quality_sum += pc->quality_sum;
-                tc->quality_n += pc->quality_n;
-                tc->points += pc->points;
-                tc->ratings_n += pc->ratings_n;
-                tc->ratings_sum += pc->ratings_sum;
+                cell_add(tc, pc);
                 tc->value += pc->value;
                 tc->target += pc->target;
                 tc->people += pc->checkins > 0;
