@@ -4,7 +4,9 @@
  * screen, the first frame of the screen a tap opens renders no text (it
  * was all prepared), and draws exactly the pixels it draws without the
  * pre-render. Slices end: a budget too small for any string still makes
- * progress, one string per slice.
+ * progress, one string per slice. The screens after a save (check-in
+ * saved, thanks) are prepared the same way, and Home is prepared at
+ * start-up (kiosk_warm_home), before the first frame.
  *
  * Fixture: tests/kiosk/model_catalogue.yaml.
  */
@@ -81,6 +83,25 @@ static void tap(fx_t *f, const char *id)
     assert_int_equal(kiosk_model_update(f->m, &in, T0), 0);
 }
 
+/* Answers the tap's save as the shell does: the outbox gives seq. */
+static void answer_save(fx_t *f, uint64_t seq)
+{
+    kiosk_effect_t *fx = NULL;
+    size_t nfx = 0;
+    assert_int_equal(kiosk_model_take_effects(f->m, &fx, &nfx), 0);
+    assert_int_equal(nfx, 1);
+    assert_int_equal(fx[0].kind, KIOSK_FX_SAVE);
+    proto_event_t ev = fx[0].event;
+    memset(&fx[0].event, 0, sizeof fx[0].event);
+    kiosk_effects_free(&fx, nfx);
+    ev.seq = seq;
+    kiosk_input_t in = {.kind = KIOSK_IN_SAVED, .event = &ev};
+    assert_int_equal(kiosk_model_update(f->m, &in, T0), 0);
+    proto_event_clear(&ev);
+    assert_int_equal(kiosk_model_take_effects(f->m, &fx, &nfx), 0);
+    kiosk_effects_free(&fx, nfx); /* the sync kick */
+}
+
 /* Idle until the pre-render has nothing left; returns the slices. */
 static int idle(fx_t *f, kiosk_warm_t *warm, uint64_t budget_ns)
 {
@@ -94,19 +115,45 @@ static int idle(fx_t *f, kiosk_warm_t *warm, uint64_t budget_ns)
     return slices;
 }
 
+/* A kiosk's view with the idle pre-render, and a second view on a cold
+ * cache to draw what the screen looks like without it. */
+typedef struct {
+    kiosk_textcache_t *text, *cold;
+    kiosk_view_t *view, *cold_view;
+    kiosk_warm_t *warm;
+} rig_t;
+
+static rig_t rig_new(fx_t *f)
+{
+    rig_t r = {.text = new_cache(f), .cold = new_cache(f)};
+    r.view = kiosk_view_new(r.text);
+    r.cold_view = kiosk_view_new(r.cold);
+    r.warm = kiosk_warm_new(r.view);
+    assert_non_null(r.view);
+    assert_non_null(r.cold_view);
+    assert_non_null(r.warm);
+    return r;
+}
+
+static void rig_free(rig_t *r)
+{
+    kiosk_warm_destroy(&r->warm);
+    kiosk_view_destroy(&r->view);
+    kiosk_view_destroy(&r->cold_view);
+    kiosk_textcache_destroy(&r->text);
+    kiosk_textcache_destroy(&r->cold);
+}
+
 /* Along a check-in: at each screen, idle, then tap; the new screen's
  * first frame renders nothing and looks as it does without the idle
  * pre-render (drawn with a second, cold cache, pixel for pixel). */
 static void test_tap_after_idle_renders_nothing(void **state)
 {
     fx_t *f = *state;
-    kiosk_textcache_t *text = new_cache(f), *cold = new_cache(f);
-    kiosk_view_t *view = kiosk_view_new(text),
-                 *cold_view = kiosk_view_new(cold);
-    kiosk_warm_t *warm = kiosk_warm_new(view);
-    assert_non_null(view);
-    assert_non_null(cold_view);
-    assert_non_null(warm);
+    rig_t rig = rig_new(f);
+    kiosk_textcache_t *text = rig.text;
+    kiosk_view_t *view = rig.view, *cold_view = rig.cold_view;
+    kiosk_warm_t *warm = rig.warm;
     size_t bytes = (size_t)f->sdl.surf->pitch * H;
     unsigned char *want = malloc(bytes);
     assert_non_null(want);
@@ -138,11 +185,7 @@ static void test_tap_after_idle_renders_nothing(void **state)
         assert_memory_equal(f->sdl.surf->pixels, want, bytes);
     }
     free(want);
-    kiosk_warm_destroy(&warm);
-    kiosk_view_destroy(&view);
-    kiosk_view_destroy(&cold_view);
-    kiosk_textcache_destroy(&text);
-    kiosk_textcache_destroy(&cold);
+    rig_free(&rig);
 }
 
 /* A budget too small for anything: each slice still renders one string,
@@ -185,12 +228,165 @@ static void test_tiny_budget_progresses(void **state)
     kiosk_textcache_destroy(&b);
 }
 
+/* Draws the current screen with the warm cache and with a cold one:
+ * the warm one must render nothing and draw the same pixels. */
+static void first_frame_prepared(fx_t *f, kiosk_view_t *view,
+                                 kiosk_textcache_t *text,
+                                 kiosk_view_t *cold_view, const char *after)
+{
+    size_t bytes = (size_t)f->sdl.surf->pitch * H;
+    unsigned char *want = malloc(bytes);
+    assert_non_null(want);
+    draw(f, cold_view);
+    memcpy(want, f->sdl.surf->pixels, bytes);
+    size_t before = renders(text);
+    draw(f, view);
+    if (renders(text) != before)
+        fail_msg("after %s the first frame of %s rendered %zu strings", after,
+                 kiosk_screen_name(kiosk_model_screen(f->m)),
+                 renders(text) - before);
+    assert_memory_equal(f->sdl.surf->pixels, want, bytes);
+    free(want);
+}
+
+/* A check-in saved twice and a rating: idle before each save, and the
+ * screen after it (check-in saved with its totals and points, thanks)
+ * renders nothing in its first frame; so do again and done after it. */
+static void test_saved_screens_after_idle(void **state)
+{
+    fx_t *f = *state;
+    rig_t rig = rig_new(f);
+    kiosk_textcache_t *text = rig.text;
+    kiosk_view_t *view = rig.view, *cold_view = rig.cold_view;
+    kiosk_warm_t *warm = rig.warm;
+    static const char *const taps[] = {
+        "tile-checkin",
+        "staff-zhang-wei",
+        "proc-telemarketing",
+        "step-tm-call",
+        "plus-calls",
+        "confirm",
+        "again",
+        "proc-telemarketing",
+        "step-tm-call",
+        "plus-calls",
+        "plus-calls",
+        "confirm",
+        "done",
+        "tile-rating",
+        "staff-li-na",
+        "face-4",
+        "done",
+    };
+    uint64_t seq = 1;
+    draw(f, view);
+    for (size_t i = 0; i < sizeof taps / sizeof taps[0]; i++) {
+        idle(f, warm, 2000000u);
+        tap(f, taps[i]);
+        if (strcmp(taps[i], "confirm") == 0 ||
+            strncmp(taps[i], "face-", 5) == 0)
+            answer_save(f, seq++);
+        if (strcmp(taps[i], "plus-calls") == 0)
+            continue; /* the same screen, a new value */
+        first_frame_prepared(f, view, text, cold_view, taps[i]);
+    }
+    assert_string_equal(kiosk_screen_name(kiosk_model_screen(f->m)), "home");
+    rig_free(&rig);
+}
+
+/* kiosk_warm_home: at start-up Home's first frame renders nothing; from
+ * another screen, with a slice half-way through its tree, Home (nobody
+ * identified) is prepared, and the idle pre-render then starts over and
+ * still prepares every screen one tap away. */
+static void test_home_prepared_at_startup(void **state)
+{
+    fx_t *f = *state;
+    rig_t rig = rig_new(f);
+    kiosk_textcache_t *text = rig.text;
+    kiosk_view_t *view = rig.view, *cold_view = rig.cold_view;
+    kiosk_warm_t *warm = rig.warm;
+    assert_string_equal(kiosk_screen_name(kiosk_model_screen(f->m)), "home");
+    assert_int_equal(kiosk_warm_home(warm, f->m), 0);
+    size_t home = renders(text);
+    assert_true(home >= 15); /* tiles' titles and lines, clock, sync */
+    first_frame_prepared(f, view, text, cold_view, "start-up");
+    /* again: all cached, nothing rendered */
+    assert_int_equal(kiosk_warm_home(warm, f->m), 0);
+    assert_int_equal(renders(text), home);
+
+    /* the same from a screen whose idle slices are half-way: a second
+     * kiosk, fresh caches */
+    kiosk_textcache_t *t2 = new_cache(f);
+    kiosk_view_t *v2 = kiosk_view_new(t2);
+    kiosk_warm_t *w2 = kiosk_warm_new(v2);
+    assert_non_null(v2);
+    assert_non_null(w2);
+    tap(f, "tile-checkin");
+    tap(f, "staff-zhang-wei");
+    draw(f, v2);
+    assert_int_equal(kiosk_warm_step(w2, f->m, 1), 1); /* one string */
+    assert_int_equal(kiosk_warm_home(w2, f->m), 0);
+    idle(f, w2, 2000000u);
+    tap(f, "proc-telemarketing");
+    first_frame_prepared(f, v2, t2, cold_view, "proc-telemarketing");
+    tap(f, "logout");
+    first_frame_prepared(f, v2, t2, cold_view, "logout");
+    kiosk_warm_destroy(&w2);
+    kiosk_view_destroy(&v2);
+    kiosk_textcache_destroy(&t2);
+    rig_free(&rig);
+}
+
+/* Rating faces come from textures made once (in idle time, or in the
+ * first frame): the screen draws exactly the pixels of faces drawn shape
+ * by shape, in the first frame and after, at two sizes of the screen. */
+static void test_faces_from_textures(void **state)
+{
+    fx_t *f = *state;
+    kiosk_textcache_t *text = new_cache(f);
+    kiosk_view_t *cached = kiosk_view_new(text), *direct = kiosk_view_new(text);
+    assert_non_null(cached);
+    assert_non_null(direct);
+    kiosk_view_cache_faces(direct, false);
+    size_t bytes = (size_t)f->sdl.surf->pitch * H;
+    unsigned char *want = malloc(bytes);
+    assert_non_null(want);
+    tap(f, "tile-rating");
+    tap(f, "staff-li-na");
+    assert_string_equal(kiosk_screen_name(kiosk_model_screen(f->m)),
+                        "rating-faces");
+    static const int sizes[][2] = {{W, H}, {800, 480}};
+    for (size_t s = 0; s < 2; s++) {
+        kiosk_input_t rs = {
+            .kind = KIOSK_IN_RESIZE, .w = sizes[s][0], .h = sizes[s][1]};
+        assert_int_equal(kiosk_model_update(f->m, &rs, T0), 0);
+        memset(f->sdl.surf->pixels, 0, bytes);
+        draw(f, direct);
+        memcpy(want, f->sdl.surf->pixels, bytes);
+        for (int frame = 0; frame < 2; frame++) {
+            memset(f->sdl.surf->pixels, 0, bytes);
+            draw(f, cached);
+            assert_memory_equal(f->sdl.surf->pixels, want, bytes);
+        }
+    }
+    free(want);
+    kiosk_view_destroy(&cached);
+    kiosk_view_destroy(&direct);
+    kiosk_textcache_destroy(&text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tap_after_idle_renders_nothing,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_tiny_budget_progresses, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_saved_screens_after_idle, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_home_prepared_at_startup, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_faces_from_textures, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

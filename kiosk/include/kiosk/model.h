@@ -332,12 +332,20 @@ const kiosk_widget_t *kiosk_model_widget(kiosk_model_t *self, const char *id);
  * For the kiosk's idle time, to prepare what the next screen draws (its
  * text). Only taps that open another screen are foreseen (tiles but
  * meeting mode, staff, processes, steps, a measure's number pad, the
- * keyboard, back, log-out); NULL for the others (keys, values, saves,
- * paging) and when it cannot be built. The tree lives until the
- * next preview or kiosk_model_destroy() (kiosk_model_update() leaves it
- * alone, though what it shows may then be out of date). */
+ * keyboard, back, log-out, and the screens after a save: confirm's
+ * check-in saved, a face's thanks, and their again / done); NULL for the
+ * others (keys, values, paging, the suggestion's submit) and when it
+ * cannot be built. The tree lives until the next preview or
+ * kiosk_model_destroy() (kiosk_model_update() leaves it alone, though
+ * what it shows may then be out of date). */
 const kiosk_widget_t *kiosk_model_preview_tap(kiosk_model_t *self,
                                               const char *id, size_t *n);
+/* Home as it shows with nobody identified (after log-out, the first-run
+ * screen's continue, the idle timeout), built like
+ * kiosk_model_preview_tap; for the start-up, so that the screen every
+ * path comes back to is prepared before the first frame. */
+const kiosk_widget_t *kiosk_model_preview_home(kiosk_model_t *self,
+                                               size_t *n);
 
 kiosk_screen_t kiosk_model_screen(const kiosk_model_t *self);
 kiosk_lang_t kiosk_model_lang(const kiosk_model_t *self);

@@ -66,8 +66,18 @@ int kiosk_view_draw(kiosk_view_t *self, SDL_Renderer *r,
                     const kiosk_widget_t *w, size_t n);
 const kiosk_text_report_t *kiosk_view_reports(const kiosk_view_t *self,
                                               size_t *n);
+/* The face textures belong to the renderer last drawn with: call with
+ * NULL before destroying it (kiosk_view_draw with another renderer, or
+ * kiosk_view_destroy, drop them too). */
+void kiosk_view_set_renderer(kiosk_view_t *self, SDL_Renderer *r);
+/* Rating faces are drawn once into textures and copied (the default),
+ * or drawn shape by shape every frame (off); the pixels are the same,
+ * which is what the tests compare. */
+void kiosk_view_cache_faces(kiosk_view_t *self, bool on);
 /* Renders into the text cache the text of widgets *next.. of a tree, as
- * kiosk_view_draw would, drawing nothing, for the kiosk's idle time.
+ * kiosk_view_draw would, drawing nothing, for the kiosk's idle time; the
+ * rating faces' textures too (with the renderer of the last draw; a face
+ * counts as one string below).
  * While *first is true one string may be rendered whatever the budget
  * (so that every slice makes progress; *first is then cleared), after
  * that no render is started that could end after budget_ns (monotonic
@@ -87,6 +97,12 @@ void kiosk_warm_destroy(kiosk_warm_t **self_p);
  * Starts over when the current tree changes. 1 more to do, 0 nothing
  * left (all prepared, or the cache's share for it is full), -1 error. */
 int kiosk_warm_step(kiosk_warm_t *self, kiosk_model_t *m, uint64_t budget_ns);
+/* Start-up, before the first frame: renders into the text cache, with no
+ * time budget, the text of Home as it shows with nobody identified
+ * (kiosk_model_preview_home). The text cache must have its renderer.
+ * 0 (also when the cache's share for preparing is full), or -1 (out of
+ * memory, or a render failed). */
+int kiosk_warm_home(kiosk_warm_t *self, kiosk_model_t *m);
 
 /* ---- input.c: SDL events → model inputs */
 /* Fills *in from e and returns 1, or returns 0 for events that are not

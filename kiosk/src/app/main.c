@@ -119,6 +119,14 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
     SDL_GetWindowSize(win, &w, &h);
     kiosk_input_t in = {.kind = KIOSK_IN_RESIZE, .w = w, .h = h};
     kiosk_shell_input(shell, &in, kiosk_now_ms());
+    /* Home's text before the first frame (warm.c): the screen every path
+     * comes back to is then never met cold, at the price of a few ms of
+     * start-up. Not fatal: its first frame would render it. */
+    kiosk_textcache_set_renderer(text, r);
+    if (kiosk_warm_home(warm, kiosk_shell_model(shell)) != 0)
+        fprintf(stderr, "kiosk: could not prepare Home's text at start-up "
+                        "(out of memory or a font error); its first frame "
+                        "will render it\n");
     SDL_StartTextInput();
     kiosk_redraw_t redraw = {0};
     bool quit = false, draw_failed = false;

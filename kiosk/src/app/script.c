@@ -57,6 +57,11 @@ static int fail(run_t *run, const char *fmt, ...)
 
 static int make_target(run_t *run, int w, int h)
 {
+    /* the cached textures belong to the renderer: dropped while it lives
+     * (after SDL_DestroyRenderer they would be freed twice) */
+    kiosk_textcache_set_renderer(run->text, NULL);
+    if (run->view)
+        kiosk_view_set_renderer(run->view, NULL);
     if (run->r)
         SDL_DestroyRenderer(run->r);
     if (run->surf)

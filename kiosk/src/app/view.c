@@ -19,6 +19,9 @@
 
 #define PI 3.14159265358979323846
 
+/* faces kept as textures: five scores, selected or not, at one size */
+#define FACE_CACHE 10
+
 struct kiosk_view {
     kiosk_textcache_t *text;
     kiosk_text_report_t *rep;
@@ -29,6 +32,16 @@ struct kiosk_view {
     int prep_rc;
     bool prep_render;     /* whether a string not cached may be rendered */
     uint64_t prep_max_ns; /* the longest render of one string so far */
+    /* faces drawn once into textures (see face_cached); they belong to
+     * face_r */
+    SDL_Renderer *face_r;
+    struct {
+        int w, h, v;
+        bool selected;
+        SDL_Texture *tex;
+    } faces[FACE_CACHE];
+    int n_faces;
+    bool faces_direct; /* kiosk_view_cache_faces(false): for tests */
 };
 
 static const SDL_Color BG = {0xEE, 0xF1, 0xF5, 0xFF};
@@ -64,13 +77,34 @@ kiosk_view_t *kiosk_view_new(kiosk_textcache_t *text)
     return self;
 }
 
+static void faces_flush(kiosk_view_t *self)
+{
+    for (int i = 0; i < self->n_faces; i++)
+        SDL_DestroyTexture(self->faces[i].tex);
+    self->n_faces = 0;
+}
+
 void kiosk_view_destroy(kiosk_view_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    faces_flush(*self_p);
     free((*self_p)->rep);
     free(*self_p);
     *self_p = NULL;
+}
+
+void kiosk_view_set_renderer(kiosk_view_t *self, SDL_Renderer *r)
+{
+    if (self->face_r != r)
+        faces_flush(self);
+    self->face_r = r;
+}
+
+void kiosk_view_cache_faces(kiosk_view_t *self, bool on)
+{
+    self->faces_direct = !on;
+    faces_flush(self);
 }
 
 const kiosk_text_report_t *kiosk_view_reports(const kiosk_view_t *self,
@@ -416,6 +450,78 @@ static void face(SDL_Renderer *r, SDL_Rect w, int v, bool selected)
     }
 }
 
+/* Faces are kept as textures. Why: a face is 28 triangle fans (the
+ * mouth is a row of dots), and the five faces of the rating screen were
+ * three quarters of its frame, over the 8 ms budget at 1920x1080
+ * (docs/PERFORMANCE.md). The texture is drawn with the same calls at the
+ * same fractional positions (the widget's origin moves by whole pixels),
+ * transparent around the face, and copied with blending: the same pixels
+ * as drawing the face on the screen (the bench's pixel hash). Like text,
+ * the faces of the screen one tap away are made in idle time.
+ *
+ * The cached texture for a face of box b, made when make is true (NULL
+ * when it is not cached and make is false, or cannot be made). */
+static SDL_Texture *face_texture(kiosk_view_t *self, SDL_Renderer *r,
+                                 SDL_Rect b, int v, bool selected, bool make,
+                                 bool *made)
+{
+    *made = false;
+    if (self->face_r != r) {
+        faces_flush(self);
+        self->face_r = r;
+    }
+    for (int i = 0; i < self->n_faces; i++)
+        if (self->faces[i].w == b.w && self->faces[i].h == b.h &&
+            self->faces[i].v == v && self->faces[i].selected == selected)
+            return self->faces[i].tex;
+    if (!make || b.w <= 0 || b.h <= 0)
+        return NULL;
+    if (self->n_faces == FACE_CACHE)
+        faces_flush(self); /* another size: start over */
+    SDL_Texture *old = SDL_GetRenderTarget(r);
+    SDL_Texture *tex = SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888,
+                                         SDL_TEXTUREACCESS_TARGET, b.w, b.h);
+    if (!tex)
+        return NULL;
+    if (SDL_SetRenderTarget(r, tex) != 0) {
+        SDL_DestroyTexture(tex);
+        return NULL;
+    }
+    SDL_BlendMode mode;
+    SDL_GetRenderDrawBlendMode(r, &mode);
+    SDL_SetRenderDrawBlendMode(r, SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(r, 0, 0, 0, 0);
+    SDL_RenderClear(r);
+    SDL_Rect at = {0, 0, b.w, b.h};
+    face(r, at, v, selected);
+    SDL_SetRenderTarget(r, old);
+    SDL_SetRenderDrawBlendMode(r, mode);
+    SDL_SetTextureBlendMode(tex, SDL_BLENDMODE_BLEND);
+    self->faces[self->n_faces].w = b.w;
+    self->faces[self->n_faces].h = b.h;
+    self->faces[self->n_faces].v = v;
+    self->faces[self->n_faces].selected = selected;
+    self->faces[self->n_faces].tex = tex;
+    self->n_faces++;
+    *made = true;
+    return tex;
+}
+
+/* Draws a face from its texture; drawn directly when no texture can be
+ * made. */
+static void face_cached(kiosk_view_t *self, SDL_Renderer *r, SDL_Rect b, int v,
+                        bool selected)
+{
+    bool made;
+    SDL_Texture *tex = self->faces_direct
+                           ? NULL
+                           : face_texture(self, r, b, v, selected, true, &made);
+    if (tex)
+        SDL_RenderCopy(r, tex, NULL, &b);
+    else
+        face(r, b, v, selected);
+}
+
 static void draw_text(kiosk_view_t *self, const kiosk_widget_t *w, SDL_Rect box,
                       SDL_Color ink, kiosk_text_report_t *rep)
 {
@@ -449,12 +555,26 @@ static void draw_one(kiosk_view_t *self, SDL_Renderer *r,
     bool selected = w->flags & KIOSK_WF_SELECTED;
     float bw = shortest > 60 ? 3 : 2;
     SDL_Color ink = tone_colour(w->tone);
+    /* preparing: a face's texture, made with the renderer last drawn
+     * with, answering as kiosk_textcache_prepare does (1 made, 0 cached
+     * or not made, 3 not cached and no time for it) */
+    if (self->preparing && w->kind == KIOSK_W_FACE) {
+        bool made = false;
+        if (self->face_r &&
+            !face_texture(self, self->face_r, b, w->value, selected,
+                          self->prep_render, &made) &&
+            !self->prep_render)
+            self->prep_rc = 3;
+        else
+            self->prep_rc = made ? 1 : 0;
+        return;
+    }
     /* preparing: the panels, tiles, stars... that carry no text have
      * nothing to prepare (a label's text and box are the widget's own) */
     if (self->preparing &&
         (!w->text[0] || w->kind == KIOSK_W_PANEL || w->kind == KIOSK_W_TILE ||
          w->kind == KIOSK_W_PROGRESS || w->kind == KIOSK_W_STAR ||
-         w->kind == KIOSK_W_FACE || w->kind == KIOSK_W_DOTS))
+         w->kind == KIOSK_W_DOTS))
         return;
     switch (w->kind) {
     case KIOSK_W_PANEL:
@@ -538,7 +658,7 @@ static void draw_one(kiosk_view_t *self, SDL_Renderer *r,
         star(r, b, w->value != 0);
         return;
     case KIOSK_W_FACE:
-        face(r, b, w->value, selected);
+        face_cached(self, r, b, w->value, selected);
         return;
     case KIOSK_W_SWITCH: {
         int sw = b.h * 2 > b.w / 2 ? b.w / 2 : b.h * 2;
@@ -596,6 +716,10 @@ int kiosk_view_draw(kiosk_view_t *self, SDL_Renderer *r,
     self->n_rep = n;
     memset(self->rep, 0, n * sizeof *self->rep);
     kiosk_textcache_set_renderer(self->text, r);
+    if (self->face_r != r) { /* faces are prepared with it too */
+        faces_flush(self);
+        self->face_r = r;
+    }
     /* Every shape colour is opaque, so shapes are copied, not blended:
      * the software renderer then fills spans directly instead of
      * blending each pixel (and, for each triangle of a rounded box,

@@ -16,8 +16,17 @@
  * besides the widget list, the page (clamped) and the current parent, all
  * of which the copy restores. A tap foreseen wrongly costs only a cache
  * miss later: what is drawn always comes from the real tree.
+ *
+ * The screens after a save are foreseen too (check-in saved, rating
+ * thanks), as the save would leave the state: for the check-in, the
+ * event confirm would save is put in the history for the build (with a
+ * seq no saved event has), so that its totals, points and standing read
+ * as they will, then dropped with the rest of the copy. Home alone is
+ * kiosk_model_preview_home, for the start-up.
  */
 #include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +128,59 @@ static bool keyboard_target(kiosk_model_t *m, field_t f)
     return true;
 }
 
+/* A seq the outbox never gives (it counts up from 1): the foreseen
+ * check-in's, so that kiosk_day_points can leave it out. */
+#define PREVIEW_SEQ UINT64_MAX
+
+/* confirm on the measures screen, as save_checkin and then on_saved
+ * leave the state: the event in the history (the caller made room for
+ * it: the history is not grown here, since the copy put back afterwards
+ * would hold the old array), the points it earned, the saved screen. */
+static bool saved_target(kiosk_model_t *m)
+{
+    if (!m->staff || !m->step || !m->cat || m->n_history >= m->cap_history)
+        return false;
+    proto_event_t *ev = &m->history[m->n_history];
+    memset(ev, 0, sizeof *ev);
+    ev->type = PROTO_EV_CHECKIN;
+    ev->seq = PREVIEW_SEQ;
+    ev->captured_ms = m->now_ms;
+    snprintf(ev->kiosk_id, sizeof ev->kiosk_id, "%s", m->kiosk_id);
+    snprintf(ev->staff_id, sizeof ev->staff_id, "%s", m->staff->id);
+    snprintf(ev->step_id, sizeof ev->step_id, "%s", m->step->id);
+    ev->catalogue_version = m->cat->version;
+    for (size_t i = 0; i < m->step->n_measures && i < PROTO_MAX_MEASURES; i++) {
+        if (m->values[i] <= 0)
+            continue;
+        snprintf(ev->measures[ev->n_measures].key, sizeof ev->measures[0].key,
+                 "%s", m->step->measures[i].id);
+        ev->measures[ev->n_measures].value = m->values[i];
+        ev->n_measures++;
+    }
+    ev->quality = (uint8_t)(m->step->asks_quality ? m->quality : 0);
+    m->n_history++;
+    m->earned = kiosk_day_points(m, m->staff->id, ev->captured_ms, 0) -
+                kiosk_day_points(m, m->staff->id, ev->captured_ms, PREVIEW_SEQ);
+    m->screen = KIOSK_SCREEN_CHECKIN_SAVED;
+    return true;
+}
+
+/* Room for one more event in the history, as add_history grows it: the
+ * only change a preview makes outside its own buffer (capacity, nothing
+ * the kiosk shows). 0 or -1 (out of memory: confirm is not foreseen). */
+static int history_room(kiosk_model_t *m)
+{
+    if (m->n_history < m->cap_history)
+        return 0;
+    size_t cap = m->cap_history ? m->cap_history * 2 : 64;
+    proto_event_t *grown = realloc(m->history, cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    m->history = grown;
+    m->cap_history = cap;
+    return 0;
+}
+
 /* Sets the fields the tap would set; false when it opens no screen that
  * is foreseen. */
 static bool tap_target(kiosk_model_t *m, const char *id)
@@ -207,6 +269,8 @@ static bool tap_target(kiosk_model_t *m, const char *id)
     case KIOSK_SCREEN_CHECKIN_MEASURES:
         if (strcmp(id, "note") == 0)
             return keyboard_target(m, FIELD_NOTE);
+        if (strcmp(id, "confirm") == 0)
+            return saved_target(m);
         if (prefix(id, "value-", &rest) && m->step) {
             for (size_t i = 0; i < m->step->n_measures; i++) {
                 if (strcmp(m->step->measures[i].id, rest) != 0)
@@ -218,6 +282,35 @@ static bool tap_target(kiosk_model_t *m, const char *id)
             }
         }
         return false;
+    case KIOSK_SCREEN_CHECKIN_SAVED:
+        if (strcmp(id, "again") == 0) { /* as on_tap: a new capture */
+            memset(m->values, 0, sizeof m->values);
+            m->quality = 0;
+            m->note[0] = '\0';
+            m->screen = KIOSK_SCREEN_CHECKIN_PROCESS;
+            return true;
+        }
+        if (strcmp(id, "done") == 0) { /* go_home, logging out */
+            m->staff = NULL;
+            m->screen = KIOSK_SCREEN_HOME;
+            return true;
+        }
+        return false;
+    case KIOSK_SCREEN_RATING_FACES: {
+        /* save_rating, then on_saved: the thanks screen */
+        int score = prefix(id, "face-", &rest) ? atoi(rest) : 0;
+        if (score < 1 || score > 5 || !m->rated)
+            return false;
+        m->score = score;
+        m->thanks_at = m->now_ms;
+        m->screen = KIOSK_SCREEN_RATING_THANKS;
+        return true;
+    }
+    case KIOSK_SCREEN_RATING_THANKS:
+        if (strcmp(id, "done") != 0)
+            return false;
+        m->screen = KIOSK_SCREEN_HOME; /* go_home, still identified */
+        return true;
     case KIOSK_SCREEN_SUGGEST:
         if (strcmp(id, "title") == 0)
             return keyboard_target(m, FIELD_TITLE);
@@ -233,18 +326,18 @@ static bool tap_target(kiosk_model_t *m, const char *id)
     }
 }
 
-const kiosk_widget_t *kiosk_model_preview_tap(kiosk_model_t *self,
-                                              const char *id, size_t *n)
+/* Builds the screen the state would show once target(state, id) has set
+ * its fields, into the preview's buffer, and puts the state back. */
+static const kiosk_widget_t *
+preview(kiosk_model_t *self, bool (*target)(kiosk_model_t *, const char *),
+        const char *id, size_t *n)
 {
-    *n = 0;
-    if (!self || !id)
-        return NULL;
     kiosk_model_t *saved = malloc(sizeof *saved);
     if (!saved)
         return NULL;
     *saved = *self;
     const kiosk_widget_t *out = NULL;
-    if (tap_target(self, id)) {
+    if (target(self, id)) {
         self->page = 0;
         self->error[0] = '\0';
         /* build into the preview's buffer: the builders append to w */
@@ -264,4 +357,34 @@ const kiosk_widget_t *kiosk_model_preview_tap(kiosk_model_t *self,
     sodium_memzero(saved->pin, sizeof saved->pin); /* the copy's PIN */
     free(saved);
     return out;
+}
+
+const kiosk_widget_t *kiosk_model_preview_tap(kiosk_model_t *self,
+                                              const char *id, size_t *n)
+{
+    *n = 0;
+    if (!self || !id)
+        return NULL;
+    if (self->screen == KIOSK_SCREEN_CHECKIN_MEASURES &&
+        strcmp(id, "confirm") == 0 && history_room(self) != 0)
+        return NULL;
+    return preview(self, tap_target, id, n);
+}
+
+/* Home with nobody identified, as log-out, the first-run screen's
+ * continue and the idle timeout open it. */
+static bool home_target(kiosk_model_t *m, const char *unused)
+{
+    (void)unused;
+    m->staff = NULL;
+    m->screen = KIOSK_SCREEN_HOME;
+    return true;
+}
+
+const kiosk_widget_t *kiosk_model_preview_home(kiosk_model_t *self, size_t *n)
+{
+    *n = 0;
+    if (!self)
+        return NULL;
+    return preview(self, home_target, "", n);
 }
