@@ -337,6 +337,41 @@ static void test_home_prepared_at_startup(void **state)
     rig_free(&rig);
 }
 
+/* kiosk_warm_home with the view's renderer also makes the rating faces'
+ * textures: the faces screen met right after start-up makes none in its
+ * first frame, and looks as drawn from a cold view. */
+static void test_faces_prepared_at_startup(void **state)
+{
+    fx_t *f = *state;
+    rig_t rig = rig_new(f);
+    size_t bytes = (size_t)f->sdl.surf->pitch * H;
+    unsigned char *want = malloc(bytes);
+    assert_non_null(want);
+    assert_int_equal(kiosk_view_faces_made(rig.view), 0);
+    kiosk_view_set_renderer(rig.view, f->sdl.r);
+    assert_int_equal(kiosk_warm_home(rig.warm, f->m), 0);
+    assert_int_equal(kiosk_view_faces_made(rig.view), 5); /* none selected */
+    draw(f, rig.view); /* Home */
+    tap(f, "tile-rating");
+    tap(f, "staff-li-na");
+    assert_string_equal(kiosk_screen_name(kiosk_model_screen(f->m)),
+                        "rating-faces");
+    memset(f->sdl.surf->pixels, 0, bytes);
+    draw(f, rig.cold_view);
+    memcpy(want, f->sdl.surf->pixels, bytes);
+    memset(f->sdl.surf->pixels, 0, bytes);
+    draw(f, rig.view);
+    assert_int_equal(kiosk_view_faces_made(rig.view), 5);
+    assert_memory_equal(f->sdl.surf->pixels, want, bytes);
+    /* a tree without a renderer to make them with: nothing, no error */
+    rig_t bare = rig_new(f);
+    assert_int_equal(kiosk_warm_home(bare.warm, f->m), 0);
+    assert_int_equal(kiosk_view_faces_made(bare.view), 0);
+    rig_free(&bare);
+    free(want);
+    rig_free(&rig);
+}
+
 /* Rating faces come from textures made once (in idle time, or in the
  * first frame): the screen draws exactly the pixels of faces drawn shape
  * by shape, in the first frame and after, at two sizes of the screen. */
@@ -385,6 +420,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_saved_screens_after_idle, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_home_prepared_at_startup, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_faces_prepared_at_startup, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_faces_from_textures, setup,
                                         teardown),

@@ -346,6 +346,12 @@ const kiosk_widget_t *kiosk_model_preview_tap(kiosk_model_t *self,
  * path comes back to is prepared before the first frame. */
 const kiosk_widget_t *kiosk_model_preview_home(kiosk_model_t *self,
                                                size_t *n);
+/* The rating faces screen (for the site's first staff member), built
+ * like kiosk_model_preview_home; for the start-up, so that the faces'
+ * textures, the dearest first frame of all, are made before it. NULL
+ * when the site has no staff. */
+const kiosk_widget_t *kiosk_model_preview_faces(kiosk_model_t *self,
+                                                size_t *n);
 
 kiosk_screen_t kiosk_model_screen(const kiosk_model_t *self);
 kiosk_lang_t kiosk_model_lang(const kiosk_model_t *self);

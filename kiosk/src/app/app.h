@@ -74,6 +74,8 @@ void kiosk_view_set_renderer(kiosk_view_t *self, SDL_Renderer *r);
  * or drawn shape by shape every frame (off); the pixels are the same,
  * which is what the tests compare. */
 void kiosk_view_cache_faces(kiosk_view_t *self, bool on);
+/* How many face textures the view holds (for tests). */
+int kiosk_view_faces_made(const kiosk_view_t *self);
 /* Renders into the text cache the text of widgets *next.. of a tree, as
  * kiosk_view_draw would, drawing nothing, for the kiosk's idle time; the
  * rating faces' textures too (with the renderer of the last draw; a face
@@ -99,7 +101,9 @@ void kiosk_warm_destroy(kiosk_warm_t **self_p);
 int kiosk_warm_step(kiosk_warm_t *self, kiosk_model_t *m, uint64_t budget_ns);
 /* Start-up, before the first frame: renders into the text cache, with no
  * time budget, the text of Home as it shows with nobody identified
- * (kiosk_model_preview_home). The text cache must have its renderer.
+ * (kiosk_model_preview_home), then makes the rating faces' textures
+ * (kiosk_model_preview_faces). The text cache and the view must have
+ * their renderer (kiosk_textcache_set_renderer, kiosk_view_set_renderer).
  * 0 (also when the cache's share for preparing is full), or -1 (out of
  * memory, or a render failed). */
 int kiosk_warm_home(kiosk_warm_t *self, kiosk_model_t *m);

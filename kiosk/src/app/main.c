@@ -123,6 +123,7 @@ static int run_window(kiosk_shell_t *shell, kiosk_textcache_t *text, int w,
      * comes back to is then never met cold, at the price of a few ms of
      * start-up. Not fatal: its first frame would render it. */
     kiosk_textcache_set_renderer(text, r);
+    kiosk_view_set_renderer(view, r);
     if (kiosk_warm_home(warm, kiosk_shell_model(shell)) != 0)
         fprintf(stderr, "kiosk: could not prepare Home's text at start-up "
                         "(out of memory or a font error); its first frame "

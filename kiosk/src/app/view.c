@@ -107,6 +107,11 @@ void kiosk_view_cache_faces(kiosk_view_t *self, bool on)
     faces_flush(self);
 }
 
+int kiosk_view_faces_made(const kiosk_view_t *self)
+{
+    return self->n_faces;
+}
+
 const kiosk_text_report_t *kiosk_view_reports(const kiosk_view_t *self,
                                               size_t *n)
 {

@@ -118,20 +118,31 @@ int kiosk_warm_step(kiosk_warm_t *self, kiosk_model_t *m, uint64_t budget_ns)
     return 0;
 }
 
-int kiosk_warm_home(kiosk_warm_t *self, kiosk_model_t *m)
+/* Everything of one previewed tree, with no time budget. */
+static int prepare_all(kiosk_warm_t *self, const kiosk_widget_t *w, size_t n)
 {
-    /* the preview below replaces the tree a slice may be half-way
-     * through: the next slice starts over */
-    self->have_tree = false;
-    self->pw = NULL;
-    size_t n, next = 0;
-    const kiosk_widget_t *w = kiosk_model_preview_home(m, &n);
-    if (!w)
-        return -1;
+    size_t next = 0;
     bool first = true;
     int rc;
     while ((rc = kiosk_view_prepare(self->view, w, n, &next, UINT64_MAX,
                                     &first)) == 1)
         first = true;
     return rc < 0 ? -1 : 0;
+}
+
+int kiosk_warm_home(kiosk_warm_t *self, kiosk_model_t *m)
+{
+    /* the previews below replace the tree a slice may be half-way
+     * through: the next slice starts over */
+    self->have_tree = false;
+    self->pw = NULL;
+    size_t n;
+    const kiosk_widget_t *w = kiosk_model_preview_home(m, &n);
+    if (!w || prepare_all(self, w, n) != 0)
+        return -1;
+    /* The faces' textures: met with no idle time before it, the faces
+     * screen's first frame made them (12-14 ms). A site without staff
+     * has no faces screen. */
+    w = kiosk_model_preview_faces(m, &n);
+    return w ? prepare_all(self, w, n) : 0;
 }

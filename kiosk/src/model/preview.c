@@ -388,3 +388,26 @@ const kiosk_widget_t *kiosk_model_preview_home(kiosk_model_t *self, size_t *n)
         return NULL;
     return preview(self, home_target, "", n);
 }
+
+/* The rating faces, for the site's first staff member: the faces are the
+ * same for everyone, only the name above them differs. */
+static bool faces_target(kiosk_model_t *m, const char *unused)
+{
+    (void)unused;
+    if (!m->site || m->site->n_staff == 0)
+        return false;
+    m->staff = NULL;
+    m->rated = &m->site->staff[0];
+    m->score = 0;
+    m->screen = KIOSK_SCREEN_RATING_FACES;
+    return true;
+}
+
+const kiosk_widget_t *kiosk_model_preview_faces(kiosk_model_t *self,
+                                                size_t *n)
+{
+    *n = 0;
+    if (!self)
+        return NULL;
+    return preview(self, faces_target, "", n);
+}
