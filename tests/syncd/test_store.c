@@ -1743,6 +1743,84 @@ static void test_pg_two_instances_same_kiosks(void **state)
     free(it);
 }
 
+/* Two syncd instances, each serving its own kiosk of one site, whose
+ * batches add to the same two (day, step, staff) keys, each capping the
+ * key the other does not: both lock every rollup_day row of the batch in
+ * key order before the events, so neither waits for the other in a cycle
+ * (when the capped key was locked first and the others later, the two
+ * could deadlock and PostgreSQL failed one batch: the first round did).
+ * Every batch is stored at the first attempt, and the rollups agree with
+ * the events. */
+#define DL_ROUNDS 60
+
+typedef struct {
+    syncd_store_t *store;
+    const char *kiosk;
+    syncd_ingest_item_t *items; /* DL_ROUNDS batches of 2 */
+    int failed;
+    char err[512];
+} dl_t;
+
+static void *dl_run(void *arg)
+{
+    dl_t *p = arg;
+
+    for (int b = 0; b < DL_ROUNDS && !p->failed; b++) {
+        syncd_ingest_result_t r;
+        int rc = syncd_store_ingest(p->store, p->kiosk, "s1", p->items + 2 * b,
+                                    2, T0, &r);
+
+        if (rc != 0 || r.accepted != 2) {
+            p->failed = rc ? rc : -1;
+            snprintf(p->err, sizeof p->err, "batch %d: %s", b,
+                     syncd_store_errmsg(p->store));
+        }
+    }
+    return NULL;
+}
+
+static void test_pg_crossed_caps_never_deadlock(void **state)
+{
+    fx_t *fx = *state;
+    static const char *const kiosks[2] = {"k1", "k2"};
+    proto_event_t ev[2][2 * DL_ROUNDS];
+    syncd_ingest_item_t it[2][2 * DL_ROUNDS];
+    dl_t dl[2];
+    pthread_t th[2];
+
+    enrol(fx, "k1", "s1", KEY1);
+    enrol(fx, "k2", "s1", KEY2);
+    for (int k = 0; k < 2; k++)
+        for (int b = 0; b < DL_ROUNDS; b++)
+            for (int e = 0; e < 2; e++) {
+                int j = 2 * b + e;
+                /* event e of kiosk k's batch: key A (zhang, tm-call) or
+                 * key B (li, tm-list); kiosk k caps key k */
+                ev[k][j] = ev_checkin(kiosks[k], (uint64_t)j + 1,
+                                      e ? "li" : "zhang",
+                                      e ? "tm-list" : "tm-call", 0,
+                                      "calls=1");
+                it[k][j] = accept_item(&ev[k][j], DAY, 1);
+                it[k][j].points_cap = e == k ? 50.0 : 0;
+            }
+    for (int t = 0; t < 2; t++) {
+        memset(&dl[t], 0, sizeof dl[t]);
+        dl[t].store = t ? open_store(fx) : fx->store;
+        dl[t].kiosk = kiosks[t];
+        dl[t].items = it[t];
+    }
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, dl_run, &dl[t]), 0);
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+    syncd_store_destroy(&dl[1].store);
+    for (int t = 0; t < 2; t++)
+        if (dl[t].failed)
+            fail_msg("instance %d: %d %s", t, dl[t].failed, dl[t].err);
+    assert_counts(fx, 4 * DL_ROUNDS, 0, 0, 0, 2);
+    assert_verified(fx);
+}
+
 /* What syncd's start line and every store message show of a URI. */
 static void test_uri_redact(void **state)
 {
@@ -1791,6 +1869,7 @@ int main(void)
         T(test_ingest_ten_thousand),
         T(test_ingest_many_rollup_keys),
         T(test_pg_two_instances_same_kiosks),
+        T(test_pg_crossed_caps_never_deadlock),
 #undef T
     };
     const struct CMUnitTest tests[] = {
