@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "store_backend.h"
+#include "store_common.h"
 
 /* An identifier the protocol could carry: present and within its bound. */
 static bool id_ok(const char *s)
@@ -118,6 +119,7 @@ void syncd_store_destroy(syncd_store_t **self_p)
 {
     if (self_p == NULL || *self_p == NULL)
         return;
+    syncd_standings_cache_free(&(*self_p)->standings);
     (*self_p)->ops->destroy(*self_p);
     *self_p = NULL;
 }

@@ -75,6 +75,8 @@ typedef struct {
 struct syncd_store {
     const syncd_store_ops_t *ops;
     char errmsg[SYNCD_STORE_ERRMSG_MAX];
+    /* the feeds' standings, built once per change (store_common.h) */
+    struct syncd_standings_cache *standings;
 };
 
 /* Records the last failure in self->errmsg, printf-style. */

@@ -463,6 +463,96 @@ void syncd_standing_fill(proto_standing_t *rows, uint32_t i, const char *week,
         (i > 0 && rows[i - 1].points == points) ? rows[i - 1].rank : i + 1;
 }
 
+/* ---- Standings cache (store_common.h) */
+
+typedef struct {
+    char site_id[PROTO_ID_MAX + 1];
+    uint64_t change_id;
+    uint64_t used; /* tick of the last put, for the eviction */
+    proto_standing_t *rows;
+    uint32_t n;
+} standings_entry_t;
+
+struct syncd_standings_cache {
+    standings_entry_t e[SYNCD_STANDINGS_SITES];
+    size_t n;
+    uint64_t tick;
+};
+
+void syncd_standings_cache_free(syncd_standings_cache_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    for (size_t i = 0; i < (*self_p)->n; i++)
+        proto_free((*self_p)->e[i].rows);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static standings_entry_t *standings_find(syncd_standings_cache_t *self,
+                                         const char *site_id)
+{
+    for (size_t i = 0; self && i < self->n; i++)
+        if (strcmp(self->e[i].site_id, site_id) == 0)
+            return &self->e[i];
+    return NULL;
+}
+
+int syncd_standings_cache_get(syncd_standings_cache_t *self,
+                              const char *site_id, uint64_t change_id,
+                              proto_standing_t **rows, uint32_t *n)
+{
+    standings_entry_t *e = standings_find(self, site_id);
+
+    *rows = NULL;
+    *n = 0;
+    if (e == NULL || e->change_id != change_id)
+        return 0;
+    if (e->n > 0) {
+        *rows = proto_malloc(e->n * sizeof **rows);
+        if (*rows == NULL)
+            return PROTO_ENOMEM;
+        memcpy(*rows, e->rows, e->n * sizeof **rows);
+    }
+    *n = e->n;
+    return 1;
+}
+
+void syncd_standings_cache_put(syncd_standings_cache_t **self_p,
+                               const char *site_id, uint64_t change_id,
+                               const proto_standing_t *rows, uint32_t n)
+{
+    syncd_standings_cache_t *self = *self_p;
+    standings_entry_t *e;
+    proto_standing_t *copy = NULL;
+
+    if (strlen(site_id) > PROTO_ID_MAX)
+        return;
+    if (self == NULL && (self = *self_p = calloc(1, sizeof *self)) == NULL)
+        return;
+    if (n > 0) {
+        if ((copy = proto_malloc(n * sizeof *copy)) == NULL)
+            return;
+        memcpy(copy, rows, n * sizeof *copy);
+    }
+    if ((e = standings_find(self, site_id)) == NULL) {
+        if (self->n < SYNCD_STANDINGS_SITES) {
+            e = &self->e[self->n++];
+        } else {
+            e = &self->e[0];
+            for (size_t i = 1; i < self->n; i++)
+                if (self->e[i].used < e->used)
+                    e = &self->e[i];
+        }
+        snprintf(e->site_id, sizeof e->site_id, "%s", site_id);
+    }
+    proto_free(e->rows);
+    e->rows = copy;
+    e->n = n;
+    e->change_id = change_id;
+    e->used = ++self->tick;
+}
+
 /* ---- Decisions and merges: the checks and the changes that are the
  *      same whatever the SQL. */
 

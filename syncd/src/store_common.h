@@ -117,6 +117,27 @@ void syncd_standing_fill(proto_standing_t *rows, uint32_t i, const char *week,
                          const char *staff_id, const char *team_id,
                          int64_t points);
 
+/* The last standings built for each site, keyed by the site's standings
+ * change id (site_points.change_id, which every change of a site's points
+ * takes): after each change every kiosk of the site asks for them in its
+ * next FEED, and they are the same for all, so they are built once per
+ * change. Read the change id from the store first; a hit is exactly what
+ * the query would build. At most SYNCD_STANDINGS_SITES sites are kept
+ * (the least recently built goes). */
+#define SYNCD_STANDINGS_SITES 256
+typedef struct syncd_standings_cache syncd_standings_cache_t;
+void syncd_standings_cache_free(syncd_standings_cache_t **self_p);
+/* A copy of the cached rows (proto_malloc'd, the caller owns; NULL when
+ * n is 0) in *rows, *n: 1 on a hit, 0 on a miss, PROTO_ENOMEM. */
+int syncd_standings_cache_get(syncd_standings_cache_t *self,
+                              const char *site_id, uint64_t change_id,
+                              proto_standing_t **rows, uint32_t *n);
+/* Keeps a copy of rows for (site_id, change_id), creating the cache in
+ * *self_p on first use; a failure only means no caching. */
+void syncd_standings_cache_put(syncd_standings_cache_t **self_p,
+                               const char *site_id, uint64_t change_id,
+                               const proto_standing_t *rows, uint32_t n);
+
 /* ---- Rollup verification (store.h syncd_store_verify_rollups). Each
  *      backend selects the first difference of each check in its own SQL
  *      dialect; the columns and the report are the same for both. The

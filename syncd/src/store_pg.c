@@ -1998,6 +1998,7 @@ static int feed_standings(pg_store_t *s, const char *site_id, uint64_t cursor,
     proto_standing_t *rows = NULL;
     char last_day[11] = "", week[PROTO_SHORT_MAX + 1];
     uint64_t change_id;
+    uint32_t hit_n;
     int n, rc = 0;
 
     msg->u.feed.n_standings = 0;
@@ -2017,6 +2018,17 @@ static int feed_standings(pg_store_t *s, const char *site_id, uint64_t cursor,
     PQclear(r);
     if (change_id <= cursor || syncd_iso_week(last_day, week) != 0)
         return 0;
+    rc = syncd_standings_cache_get(s->base.standings, site_id, change_id,
+                                   &rows, &hit_n);
+    if (rc < 0)
+        return fail(s, rc, "out of memory filling the standings");
+    if (rc == 1) {
+        rc = 0;
+        n = (int)hit_n;
+        r = NULL;
+        goto built;
+    }
+    rc = 0;
     p_text(&p, last_day);
     p_i64(&p, PROTO_MAX_STANDINGS);
     if ((r = qp(s, "SELECT standings", standings_sql, &p)) == NULL)
@@ -2031,6 +2043,11 @@ static int feed_standings(pg_store_t *s, const char *site_id, uint64_t cursor,
         for (int i = 0; i < n; i++)
             syncd_standing_fill(rows, (uint32_t)i, week, val(r, i, 0),
                                 val(r, i, 1), v_i64(r, i, 2));
+    }
+    syncd_standings_cache_put(&s->base.standings, site_id, change_id, rows,
+                              (uint32_t)n);
+built:
+    if (n > 0) {
         msg->u.feed.standings = rows;
         msg->u.feed.n_standings = (uint32_t)n;
     }

@@ -1978,6 +1978,14 @@ static int feed_standings(sqlite_store_t *s, const char *site_id,
     st = NULL;
     if (change_id <= cursor || syncd_iso_week(last_day, week) != 0)
         goto cleanup;
+    rc = syncd_standings_cache_get(s->base.standings, site_id, change_id,
+                                   &rows, &n);
+    if (rc < 0) {
+        rc = fail(s, rc, "out of memory filling the standings");
+        goto cleanup;
+    }
+    if (rc == 1)
+        goto built;
     rows = proto_malloc(PROTO_MAX_STANDINGS * sizeof *rows);
     if (rows == NULL) {
         rc = fail(s, PROTO_ENOMEM, "out of memory filling the standings");
@@ -1999,6 +2007,8 @@ static int feed_standings(sqlite_store_t *s, const char *site_id,
     }
     if (rc < 0)
         goto cleanup;
+    syncd_standings_cache_put(&s->base.standings, site_id, change_id, rows, n);
+built:
     if (n > 0) {
         msg->u.feed.standings = rows;
         msg->u.feed.n_standings = n;

@@ -223,6 +223,64 @@ static void test_decision_check_and_apply(void **state)
     proto_free(sg.s.feedback);
 }
 
+/* The standings cache: a hit only for the same site and change id, a
+ * copy the caller owns, empty standings cached too, and the least
+ * recently built site goes when the cache is full. */
+static void test_standings_cache(void **state)
+{
+    (void)state;
+    syncd_standings_cache_t *c = NULL;
+    proto_standing_t rows[2], *got = NULL;
+    uint32_t n = 99;
+
+    syncd_standing_fill(rows, 0, "2026-W48", "zhang", "tele", 120);
+    syncd_standing_fill(rows, 1, "2026-W48", "li", "tele", 80);
+    assert_int_equal(syncd_standings_cache_get(c, "s1", 7, &got, &n), 0);
+    assert_null(got);
+    assert_int_equal(n, 0);
+    syncd_standings_cache_put(&c, "s1", 7, rows, 2);
+    assert_non_null(c);
+    assert_int_equal(syncd_standings_cache_get(c, "s1", 7, &got, &n), 1);
+    assert_int_equal(n, 2);
+    assert_memory_equal(got, rows, sizeof rows);
+    got[0].points = 0; /* the caller's copy */
+    proto_free(got);
+    assert_int_equal(syncd_standings_cache_get(c, "s1", 7, &got, &n), 1);
+    assert_int_equal(got[0].points, 120);
+    proto_free(got);
+    /* a change: the old rows are no answer */
+    assert_int_equal(syncd_standings_cache_get(c, "s1", 8, &got, &n), 0);
+    assert_int_equal(syncd_standings_cache_get(c, "s2", 7, &got, &n), 0);
+    syncd_standings_cache_put(&c, "s1", 8, rows + 1, 1);
+    assert_int_equal(syncd_standings_cache_get(c, "s1", 8, &got, &n), 1);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].staff_id, "li");
+    proto_free(got);
+    assert_int_equal(syncd_standings_cache_get(c, "s1", 7, &got, &n), 0);
+    /* nobody with points yet: cached as empty */
+    syncd_standings_cache_put(&c, "s2", 3, NULL, 0);
+    assert_int_equal(syncd_standings_cache_get(c, "s2", 3, &got, &n), 1);
+    assert_null(got);
+    assert_int_equal(n, 0);
+    /* full: s1 (built before s2) goes first */
+    char site[16];
+    for (int i = 0; i < SYNCD_STANDINGS_SITES - 2; i++) {
+        snprintf(site, sizeof site, "x%d", i);
+        syncd_standings_cache_put(&c, site, 1, rows, 1);
+    }
+    assert_int_equal(syncd_standings_cache_get(c, "s1", 8, &got, &n), 1);
+    proto_free(got);
+    syncd_standings_cache_put(&c, "new", 1, rows, 2);
+    assert_int_equal(syncd_standings_cache_get(c, "s1", 8, &got, &n), 0);
+    assert_int_equal(syncd_standings_cache_get(c, "s2", 3, &got, &n), 1);
+    assert_int_equal(syncd_standings_cache_get(c, "new", 1, &got, &n), 1);
+    assert_int_equal(n, 2);
+    proto_free(got);
+    syncd_standings_cache_free(&c);
+    assert_null(c);
+    syncd_standings_cache_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_export_absent_is_null_and_empty),
         cmocka_unit_test(test_verify_reports),
         cmocka_unit_test(test_standings_share_ranks),
+        cmocka_unit_test(test_standings_cache),
         cmocka_unit_test(test_points_cap),
         cmocka_unit_test(test_similar_terms),
         cmocka_unit_test(test_decision_check_and_apply),
