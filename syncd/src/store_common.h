@@ -121,9 +121,11 @@ void syncd_standing_fill(proto_standing_t *rows, uint32_t i, const char *week,
  * change id (site_points.change_id, which every change of a site's points
  * takes): after each change every kiosk of the site asks for them in its
  * next FEED, and they are the same for all, so they are built once per
- * change. Read the change id from the store first; a hit is exactly what
- * the query would build. At most SYNCD_STANDINGS_SITES sites are kept
- * (the least recently built goes). */
+ * change. Read the change id from the store first; a hit is what the
+ * query built at that change. (A staff member's new team, taken from a
+ * check-in that earned no points, takes no change id: kiosks see it with
+ * the site's next change of points, cached or not.) At most
+ * SYNCD_STANDINGS_SITES sites are kept (the least recently built goes). */
 #define SYNCD_STANDINGS_SITES 256
 typedef struct syncd_standings_cache syncd_standings_cache_t;
 void syncd_standings_cache_free(syncd_standings_cache_t **self_p);
