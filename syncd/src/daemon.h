@@ -72,6 +72,10 @@ typedef struct {
     uint64_t push_floor;
     uint64_t catalogue_version; /* as the kiosk last reported */
     syncd_conn_t conn;
+    /* the last PING's figures, not yet in the store
+     * (syncd_session_flush_seen) */
+    bool seen_pending;
+    syncd_kiosk_seen_t seen;
 } syncd_session_t;
 
 typedef struct {
@@ -103,6 +107,8 @@ struct syncd_server {
                                     0 = drained at the last step */
     int64_t next_refresh_ms; /* monotonic: next re-read of what another syncd
                                 on the same store may have changed */
+    size_t n_seen_pending;   /* sessions with seen_pending */
+    int64_t next_seen_ms;    /* monotonic: next flush of the PINGs' figures */
 };
 
 int64_t syncd_server_now(const syncd_server_t *self);
@@ -150,6 +156,13 @@ int syncd_session_cut_kiosk(syncd_server_t *self, const char *kiosk_id,
                             bool revoked);
 /* Is there a live (READY) session of kiosk_id? */
 bool syncd_session_connected(const syncd_server_t *self, const char *kiosk_id);
+/* Records the figures of the PINGs since the last call, every kiosk's in
+ * one transaction (in kiosk id order, so that two syncd on one store
+ * lock the rows in one order). The server calls it once a second, before
+ * every admin request (so `status` is exact) and before a session ends;
+ * a PING's figures are status, not data, so a crash loses at most a
+ * second of them. */
+void syncd_session_flush_seen(syncd_server_t *self);
 
 /* ---- admin.c */
 

@@ -292,8 +292,10 @@ static int receive_one(syncd_server_t *self, void *sock, origin_t origin)
                               user_id, fd, zmq_msg_data(&body),
                               zmq_msg_size(&body));
     } else {
-        /* A manager's command sees what other syncd on the store did. */
+        /* A manager's command sees what other syncd on the store did, and
+         * the PINGs this one has not recorded yet. */
         refresh_shared(self);
+        syncd_session_flush_seen(self);
         syncd_admin_message(self, zmq_msg_data(&rid), zmq_msg_size(&rid),
                             user_id, zmq_msg_data(&body), zmq_msg_size(&body));
     }
@@ -452,6 +454,7 @@ void syncd_server_destroy(syncd_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     syncd_server_t *self = *self_p;
+    syncd_session_flush_seen(self); /* the last PINGs' figures */
     if (self->kiosk_sock)
         (void)zmq_close(self->kiosk_sock);
     if (self->admin_sock)
@@ -545,8 +548,20 @@ int syncd_server_import_catalogue(syncd_server_t *self, const char *yaml,
 
 /* ------------------------------------------------------------------- loop */
 
+/* PINGs' figures are recorded together, at most this long after they came
+ * (syncd_session_flush_seen). */
+#define SEEN_FLUSH_MS 1000
+
 int syncd_server_step(syncd_server_t *self, int timeout_ms)
 {
+    if (self->n_seen_pending) {
+        /* wake up in time to record the PINGs' figures */
+        int64_t wait = self->next_seen_ms - syncd_clock_mono_ms();
+        if (wait < 0)
+            wait = 0;
+        if (timeout_ms < 0 || wait < timeout_ms)
+            timeout_ms = (int)wait;
+    }
     if (self->n_cuts) {
         /* wake up in time for the earliest pending cut-off */
         int64_t now = syncd_clock_mono_ms();
@@ -603,6 +618,10 @@ int syncd_server_step(syncd_server_t *self, int timeout_ms)
         mono - self->kiosk_busy_since_ms > 3 * (int64_t)self->heartbeat_ms)
         syncd_session_tick(self);
     refresh_shared_when_due(self, mono);
+    if (mono >= self->next_seen_ms) {
+        syncd_session_flush_seen(self);
+        self->next_seen_ms = mono + SEEN_FLUSH_MS;
+    }
     run_due_cuts(self);
     return 0;
 }

@@ -142,6 +142,8 @@ static syncd_session_t *create(syncd_server_t *self, const uint8_t *rid,
 
 static void remove_at(syncd_server_t *self, size_t i)
 {
+    if (self->sessions[i].seen_pending)
+        syncd_session_flush_seen(self);
     self->sessions[i] = self->sessions[self->n_sessions - 1];
     self->n_sessions--;
 }
@@ -468,18 +470,22 @@ static int do_ping(call_t *c)
 {
     syncd_server_t *srv = c->srv;
     const typeof(c->msg->u.ping) *p = &c->msg->u.ping;
-    int64_t skew = p->kiosk_time_ms - c->now;
-    int rc = syncd_store_kiosk_seen(
-        srv->store, c->s->kiosk_id, c->now, p->last_seq, p->outbox_depth,
-        p->oldest_unsent_s, skew, c->s->catalogue_version, NULL);
-    if (rc != 0)
-        syncd_log(SYNCD_LOG_ERROR,
-                  "cannot record the kiosk's PING kiosk=%s error=%s "
-                  "detail=\"%s\"",
-                  c->s->kiosk_id, proto_errname(rc),
-                  syncd_store_errmsg(srv->store));
+    syncd_kiosk_seen_t *seen = &c->s->seen;
+
+    /* kept, and recorded with the other kiosks' within a second */
+    snprintf(seen->kiosk_id, sizeof seen->kiosk_id, "%s", c->s->kiosk_id);
+    seen->now_ms = c->now;
+    seen->last_seq = p->last_seq;
+    seen->outbox_depth = p->outbox_depth;
+    seen->oldest_unsent_s = p->oldest_unsent_s;
+    seen->clock_skew_ms = p->kiosk_time_ms - c->now;
+    seen->catalogue_version = c->s->catalogue_version;
+    if (!c->s->seen_pending) {
+        c->s->seen_pending = true;
+        srv->n_seen_pending++;
+    }
     syncd_kiosk_t k;
-    rc = kiosk_record(c, &k);
+    int rc = kiosk_record(c, &k);
     if (rc)
         return rc;
     proto_msg_t m = {.type = PROTO_MSG_PONG};
@@ -704,6 +710,45 @@ static void end_closed_sessions(syncd_server_t *self)
                   s->state == SYNCD_SESSION_READY ? "ready" : "new");
         remove_at(self, i);
     }
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+    return strcmp(((const syncd_kiosk_seen_t *)a)->kiosk_id,
+                  ((const syncd_kiosk_seen_t *)b)->kiosk_id);
+}
+
+void syncd_session_flush_seen(syncd_server_t *self)
+{
+    size_t n = 0;
+    syncd_kiosk_seen_t *v;
+    int rc;
+
+    if (self->n_seen_pending == 0)
+        return;
+    v = malloc(self->n_seen_pending * sizeof *v);
+    for (size_t i = 0; i < self->n_sessions; i++) {
+        syncd_session_t *s = &self->sessions[i];
+
+        if (!s->seen_pending)
+            continue;
+        if (v && n < self->n_seen_pending)
+            v[n++] = s->seen;
+        s->seen_pending = false;
+    }
+    self->n_seen_pending = 0;
+    if (v == NULL) {
+        syncd_log(SYNCD_LOG_ERROR, "out of memory recording the kiosks' "
+                                   "PINGs; their figures wait for the next");
+        return;
+    }
+    qsort(v, n, sizeof *v, seen_cmp);
+    if ((rc = syncd_store_kiosks_seen(self->store, v, n)) != 0)
+        syncd_log(SYNCD_LOG_ERROR,
+                  "cannot record the kiosks' PINGs kiosks=%zu error=%s "
+                  "detail=\"%s\"",
+                  n, proto_errname(rc), syncd_store_errmsg(self->store));
+    free(v);
 }
 
 void syncd_session_tick(syncd_server_t *self)

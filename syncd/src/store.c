@@ -205,6 +205,16 @@ int syncd_store_kiosk_seen(syncd_store_t *self, const char *kiosk_id,
                                  catalogue_version, app_version);
 }
 
+int syncd_store_kiosks_seen(syncd_store_t *self, const syncd_kiosk_seen_t *v,
+                            size_t n)
+{
+    if (self == NULL || (v == NULL && n > 0))
+        return PROTO_EINVAL;
+    if (n == 0)
+        return 0;
+    return self->ops->kiosks_seen(self, v, n);
+}
+
 int syncd_store_ingest(syncd_store_t *self, const char *kiosk_id,
                        const char *site_id, const syncd_ingest_item_t *items,
                        size_t n, int64_t now_ms, syncd_ingest_result_t *res)

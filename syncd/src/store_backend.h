@@ -31,6 +31,8 @@ typedef struct {
                       uint64_t last_seq, uint64_t outbox_depth,
                       uint64_t oldest_unsent_s, int64_t clock_skew_ms,
                       uint64_t catalogue_version, const char *app_version);
+    int (*kiosks_seen)(syncd_store_t *self, const syncd_kiosk_seen_t *v,
+                       size_t n);
     int (*ingest)(syncd_store_t *self, const char *kiosk_id,
                   const char *site_id, const syncd_ingest_item_t *items,
                   size_t n, int64_t now_ms, syncd_ingest_result_t *res);

@@ -791,6 +791,13 @@ static int pg_kiosk_revoke(syncd_store_t *self, const char *kiosk_id,
     return rc;
 }
 
+static const char kiosk_seen_sql[] =
+    "UPDATE kiosks SET last_seen_ms = $2, last_seq = $3,"
+    " outbox_depth = $4, oldest_unsent_s = $5,"
+    " clock_skew_ms = $6, catalogue_version = $7,"
+    " app_version = COALESCE($8, app_version)"
+    " WHERE kiosk_id = $1";
+
 static int pg_kiosk_seen(syncd_store_t *self, const char *kiosk_id,
                          int64_t now_ms, uint64_t last_seq,
                          uint64_t outbox_depth, uint64_t oldest_unsent_s,
@@ -812,15 +819,38 @@ static int pg_kiosk_seen(syncd_store_t *self, const char *kiosk_id,
     p_i64(&p, clock_skew_ms);
     p_u64(&p, catalogue_version);
     p_text(&p, app_version);
-    rc = run(s, "UPDATE kiosks",
-             "UPDATE kiosks SET last_seen_ms = $2, last_seq = $3,"
-             " outbox_depth = $4, oldest_unsent_s = $5,"
-             " clock_skew_ms = $6, catalogue_version = $7,"
-             " app_version = COALESCE($8, app_version)"
-             " WHERE kiosk_id = $1",
-             &p, &changed);
+    rc = run(s, "UPDATE kiosks", kiosk_seen_sql, &p, &changed);
     if (rc == 0 && changed == 0)
         rc = fail(s, PROTO_ENOTFOUND, "no kiosk \"%s\"", kiosk_id);
+    return rc;
+}
+
+static int pg_kiosks_seen(syncd_store_t *self, const syncd_kiosk_seen_t *v,
+                          size_t n)
+{
+    pg_store_t *s = impl(self);
+    int rc;
+
+    if ((rc = start_op(s, "kiosks seen")) < 0 ||
+        (rc = run(s, "BEGIN", "BEGIN", NULL, NULL)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        params_t p = {.n = 0};
+
+        p_text(&p, v[i].kiosk_id);
+        p_i64(&p, v[i].now_ms);
+        p_u64(&p, v[i].last_seq);
+        p_u64(&p, v[i].outbox_depth);
+        p_u64(&p, v[i].oldest_unsent_s);
+        p_i64(&p, v[i].clock_skew_ms);
+        p_u64(&p, v[i].catalogue_version);
+        p_text(&p, NULL);
+        rc = run(s, "UPDATE kiosks", kiosk_seen_sql, &p, NULL);
+    }
+    if (rc == 0)
+        rc = commit(s);
+    if (rc < 0)
+        rollback(s);
     return rc;
 }
 
@@ -2869,6 +2899,7 @@ static const syncd_store_ops_t pg_ops = {
     .kiosk_by_key = pg_kiosk_by_key,
     .kiosk_list = pg_kiosk_list,
     .kiosk_seen = pg_kiosk_seen,
+    .kiosks_seen = pg_kiosks_seen,
     .ingest = pg_ingest,
     .suggestion_exists = pg_suggestion_exists,
     .catalogue_put = pg_catalogue_put,

@@ -1138,6 +1138,35 @@ static int sqlite_kiosk_seen(syncd_store_t *self, const char *kiosk_id,
     return end_op(s, rc);
 }
 
+static int sqlite_kiosks_seen(syncd_store_t *self, const syncd_kiosk_seen_t *v,
+                              size_t n)
+{
+    sqlite_store_t *s = impl(self);
+    int rc;
+
+    s->op = "kiosks seen";
+    if ((rc = begin(s, ST_BEGIN)) < 0)
+        return end_op(s, rc);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        call_t c = call(s, ST_KIOSK_SEEN);
+
+        b_text(&c, 1, v[i].kiosk_id);
+        b_i64(&c, 2, v[i].now_ms);
+        b_u64(&c, 3, v[i].last_seq);
+        b_u64(&c, 4, v[i].outbox_depth);
+        b_u64(&c, 5, v[i].oldest_unsent_s);
+        b_i64(&c, 6, v[i].clock_skew_ms);
+        b_u64(&c, 7, v[i].catalogue_version);
+        b_text(&c, 8, NULL);
+        rc = run(&c);
+    }
+    if (rc == 0)
+        rc = commit(s);
+    if (rc < 0)
+        rollback(s);
+    return end_op(s, rc);
+}
+
 /* ---- Ingest: one helper per statement family */
 
 /* The kiosk's high-water mark; PROTO_EDENIED when unknown or revoked. */
@@ -2895,6 +2924,7 @@ static const syncd_store_ops_t sqlite_ops = {
     .kiosk_by_key = sqlite_kiosk_by_key,
     .kiosk_list = sqlite_kiosk_list,
     .kiosk_seen = sqlite_kiosk_seen,
+    .kiosks_seen = sqlite_kiosks_seen,
     .ingest = sqlite_ingest,
     .suggestion_exists = sqlite_suggestion_exists,
     .catalogue_put = sqlite_catalogue_put,

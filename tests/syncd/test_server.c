@@ -623,6 +623,9 @@ static void test_garbage_frames(void **state)
     assert_int_equal(r.u.pong.catalogue_version, 1);
     assert_int_equal(r.u.pong.feed_cursor, 0);
     proto_msg_clear(&r);
+    /* the PING's figures reach the store within a second, with the other
+     * kiosks' (nothing is answered meanwhile) */
+    assert_int_equal(pump_reply(fx, k, &r, 1200), -1);
     syncd_kiosk_t rec;
     assert_int_equal(syncd_store_kiosk_get(fx->store, "k01", &rec), 0);
     assert_int_equal(rec.last_seq, 9);
@@ -1032,6 +1035,33 @@ static void test_admin_operations(void **state)
     assert_int_equal(syncd_json_as_int(syncd_json_get(tot, "events"), -1), 2);
     assert_int_equal(syncd_json_as_int(syncd_json_get(tot, "dead_letters"), -1),
                      1);
+    syncd_json_value_destroy(&v);
+    free(text);
+
+    /* a PING's figures, kept to be recorded with others, are in the very
+     * next status: an admin request records them first */
+    proto_msg_t ping = {.type = PROTO_MSG_PING};
+    ping.u.ping.last_seq = 8;
+    ping.u.ping.outbox_depth = 5;
+    ping.u.ping.oldest_unsent_s = 60;
+    ping.u.ping.kiosk_time_ms = T0 + 700;
+    exchange(fx, k1, &ping, &r);
+    assert_int_equal(r.type, PROTO_MSG_PONG);
+    proto_msg_clear(&r);
+    assert_int_equal(admin(fx, m, &text, "status", NULL), 0);
+    v = syncd_json_parse(text, strlen(text), err, sizeof err);
+    assert_non_null(v);
+    k01 = syncd_json_at(syncd_json_get(v, "kiosks"), 0);
+    assert_string_equal(syncd_json_as_str(syncd_json_get(k01, "id")), "k01");
+    assert_int_equal(syncd_json_as_int(syncd_json_get(k01, "last_seq"), -1), 8);
+    assert_int_equal(syncd_json_as_int(syncd_json_get(k01, "outbox_depth"), -1),
+                     5);
+    assert_int_equal(
+        syncd_json_as_int(syncd_json_get(k01, "oldest_unsent_s"), -1), 60);
+    assert_int_equal(
+        syncd_json_as_int(syncd_json_get(k01, "clock_skew_ms"), -1), 700);
+    assert_string_equal(syncd_json_as_str(syncd_json_get(k01, "app_version")),
+                        "1.2.3");
     syncd_json_value_destroy(&v);
     free(text);
 

@@ -541,6 +541,29 @@ static void test_kiosk_enrol_revoke_get_list(void **state)
     assert_int_equal(
         syncd_store_kiosk_seen(fx->store, "k9", 1, 0, 0, 0, 0, 0, NULL),
         PROTO_ENOTFOUND);
+    /* several kiosks' PINGs in one call: each recorded, the app version
+     * kept, a kiosk no longer in the store skipped */
+    const syncd_kiosk_seen_t seen[3] = {
+        {"k1", 2700, 52, 4, 10, -100, 3},
+        {"k2", 2710, 9, 1, 5, 40, 2},
+        {"k9", 2720, 1, 1, 1, 1, 1},
+    };
+    assert_int_equal(syncd_store_kiosks_seen(fx->store, seen, 3), 0);
+    assert_int_equal(syncd_store_kiosks_seen(fx->store, NULL, 0), 0);
+    assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
+    assert_int_equal(k.last_seen_ms, 2700);
+    assert_int_equal(k.last_seq, 52);
+    assert_int_equal(k.outbox_depth, 4);
+    assert_int_equal(k.oldest_unsent_s, 10);
+    assert_int_equal(k.clock_skew_ms, -100);
+    assert_string_equal(k.app_version, "1.2.0");
+    assert_int_equal(syncd_store_kiosk_get(fx->store, "k2", &k), 0);
+    assert_int_equal(k.last_seen_ms, 2710);
+    assert_int_equal(k.last_seq, 9);
+    assert_int_equal(k.clock_skew_ms, 40);
+    assert_int_equal(k.catalogue_version, 2);
+    assert_int_equal(syncd_store_kiosk_get(fx->store, "k9", &k),
+                     PROTO_ENOTFOUND);
 
     /* a push, then revocation: kept marks and counters */
     assert_int_equal(ingest_ok(fx, "k1", "s1", &it, 1, 2600).acked_seq, 1);
@@ -566,7 +589,7 @@ static void test_kiosk_enrol_revoke_get_list(void **state)
     assert_int_equal(k.acked_seq, 1);
     assert_int_equal(k.events, 1);
     assert_int_equal(k.last_sync_ms, 2600);
-    assert_int_equal(k.last_seq, 51);
+    assert_int_equal(k.last_seq, 52);
     /* the old key is free again */
     assert_int_equal(syncd_store_kiosk_by_key(fx->store, KEY1, &k),
                      PROTO_ENOTFOUND);

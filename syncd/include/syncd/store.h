@@ -101,6 +101,22 @@ int syncd_store_kiosk_seen(syncd_store_t *self, const char *kiosk_id,
                            int64_t clock_skew_ms, uint64_t catalogue_version,
                            const char *app_version /* NULL = unchanged */);
 
+/* What a kiosk's PING reported, kept by the server and recorded with the
+ * other kiosks' (syncd_store_kiosks_seen): one transaction, and so one
+ * fsync, a second for a whole fleet instead of one per heartbeat. */
+typedef struct {
+    char kiosk_id[PROTO_ID_MAX + 1];
+    int64_t now_ms;
+    uint64_t last_seq, outbox_depth, oldest_unsent_s;
+    int64_t clock_skew_ms;
+    uint64_t catalogue_version;
+} syncd_kiosk_seen_t;
+/* Records n kiosks' figures in one transaction (their app versions are
+ * kept); a kiosk no longer in the store is skipped. 0 or negative, and
+ * then nothing of it is recorded. */
+int syncd_store_kiosks_seen(syncd_store_t *self, const syncd_kiosk_seen_t *v,
+                            size_t n);
+
 /* ---- Ingest */
 typedef struct {
     const proto_event_t *event;
