@@ -68,7 +68,7 @@ static void usage(FILE *out)
         "  catalogue publish FILE [--yes]\n"
         "  catalogue export [--version N] [-o FILE]\n"
         "  export events --format csv|json [--site S] [--since YYYY-MM-DD]\n"
-        "                [--until YYYY-MM-DD] [-o FILE]\n"
+        "                [--until YYYY-MM-DD] [--page-bytes N] [-o FILE]\n"
         "  verify\n"
         "  suggestions --site S [--status ST]\n"
         "  decide ID --status ST [--owner STAFF] [--due YYYY-MM-DD]\n"
