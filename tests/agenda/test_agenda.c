@@ -631,6 +631,86 @@ static int write_html(const char *path)
     return ok ? 0 : 1;
 }
 
+/* A catalogue whose steps name more distinct primary measures (95) than
+ * the measure query may list as parameters (90): the agenda then reads
+ * every measure row of the weeks and still counts each step's own
+ * measure only (a step's other measure is not its value). With 3 steps
+ * the same data takes the listed path; both give the same numbers. */
+static void many_measures_catalogue(afx_t *fx, int n_steps)
+{
+    static char yaml[64 * 1024];
+    size_t len = 0;
+    const char *fw = strstr(fx_catalogue, "framework:\n");
+    char err[512];
+    uint64_t version = 0;
+
+    assert_non_null(fw);
+    len = (size_t)(fw - fx_catalogue);
+    memcpy(yaml, fx_catalogue, len);
+    len += (size_t)snprintf(yaml + len, sizeof yaml - len,
+                            "framework:\n  - id: big\n"
+                            "    name: {zh: 大流程}\n    steps:\n");
+    for (int i = 0; i < n_steps; i++)
+        len += (size_t)snprintf(
+            yaml + len, sizeof yaml - len,
+            "      - id: st-%02d\n        name: {zh: 步骤%02d}\n"
+            "        measures:\n"
+            "          - id: m%02d\n            name: {zh: 量%02d}\n"
+            "            unit: {zh: 次}\n            points: 1\n"
+            "            target: 10\n            max: 100\n"
+            "          - id: extra\n            name: {zh: 其他}\n"
+            "            unit: {zh: 次}\n            max: 100\n",
+            i, i, i, i);
+    assert_true(len < sizeof yaml - 1);
+    assert_int_equal(
+        syncd_store_catalogue_put(fx->store, yaml, len, 0, &version), 0);
+    proto_catalogue_destroy(&fx->cat);
+    fx->cat = proto_catalogue_load_string(yaml, len, "many.yaml", err,
+                                          sizeof err);
+    if (!fx->cat)
+        fail_msg("catalogue: %s", err);
+    fx->cat->version = version;
+}
+
+static void many_measures_check(afx_t *fx)
+{
+    int64_t tue = afx_sh(2026, 11, 24, 10, 0);
+    proto_event_t ev[3] = {
+        afx_checkin("s1", "st-00", "m00", 7, 0, tue),
+        afx_checkin("s2", "st-02", "m02", 9, 0, tue + 60000),
+        afx_checkin("s2", "st-02", "extra", 50, 0, tue + 120000),
+    };
+    afx_push(fx, ev, 3);
+    char *text = build(fx, SYNCD_AGENDA_JSON);
+    char err[256];
+    syncd_json_value_t *j =
+        syncd_json_parse(text, strlen(text), err, sizeof err);
+    if (!j)
+        fail_msg("agenda JSON does not parse: %s", err);
+    JNUM(row(j, "steps", "step_id", "st-00"), "value", 7);
+    JNUM(row(j, "steps", "step_id", "st-00"), "checkins", 1);
+    JNUM(row(j, "steps", "step_id", "st-02"), "value", 9);
+    JNUM(row(j, "steps", "step_id", "st-02"), "checkins", 2);
+    JNUM(row(j, "people", "id", "s2"), "checkins", 2);
+    JNUM(row(j, "people", "id", "s2"), "value", 9);
+    syncd_json_value_destroy(&j);
+    free(text);
+}
+
+static void test_measures_past_the_parameter_list(void **state)
+{
+    afx_t *fx = *state;
+    many_measures_catalogue(fx, 95);
+    many_measures_check(fx);
+}
+
+static void test_measures_listed(void **state)
+{
+    afx_t *fx = *state;
+    many_measures_catalogue(fx, 3);
+    many_measures_check(fx);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--html") == 0)
@@ -646,6 +726,10 @@ int main(int argc, char **argv)
                                         afx_teardown),
         cmocka_unit_test_setup_teardown(test_errors, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_report_is_read_only, afx_setup,
+                                        afx_teardown),
+        cmocka_unit_test_setup_teardown(test_measures_past_the_parameter_list,
+                                        afx_setup, afx_teardown),
+        cmocka_unit_test_setup_teardown(test_measures_listed, afx_setup,
                                         afx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
