@@ -274,6 +274,19 @@ static char *build(afx_t *fx, syncd_agenda_format_t fmt)
 
 /* ------------------------------------------------------------- helpers */
 
+/* The week's agenda as parsed JSON (the caller destroys it). */
+static syncd_json_value_t *build_json(afx_t *fx)
+{
+    char *text = build(fx, SYNCD_AGENDA_JSON);
+    char err[256];
+    syncd_json_value_t *j =
+        syncd_json_parse(text, strlen(text), err, sizeof err);
+    if (!j)
+        fail_msg("agenda JSON does not parse: %s", err);
+    free(text);
+    return j;
+}
+
 static const syncd_json_value_t *path(const syncd_json_value_t *v,
                                       const char *p)
 {
@@ -323,12 +336,7 @@ static void test_json_numbers(void **state)
 {
     afx_t *fx = *state;
     dataset(fx);
-    char *text = build(fx, SYNCD_AGENDA_JSON);
-    char err[256];
-    syncd_json_value_t *j =
-        syncd_json_parse(text, strlen(text), err, sizeof err);
-    if (!j)
-        fail_msg("agenda JSON does not parse: %s", err);
+    syncd_json_value_t *j = build_json(fx);
 
     /* header */
     JSTR(j, "site.name", "福田营业部");
@@ -455,7 +463,6 @@ static void test_json_numbers(void **state)
     JNUM(j, "decision_log.blank_rows", 6);
 
     syncd_json_value_destroy(&j);
-    free(text);
 }
 
 static void golden(const char *name, const char *text)
@@ -681,12 +688,7 @@ static void many_measures_check(afx_t *fx)
         afx_checkin("s2", "st-02", "extra", 50, 0, tue + 120000),
     };
     afx_push(fx, ev, 3);
-    char *text = build(fx, SYNCD_AGENDA_JSON);
-    char err[256];
-    syncd_json_value_t *j =
-        syncd_json_parse(text, strlen(text), err, sizeof err);
-    if (!j)
-        fail_msg("agenda JSON does not parse: %s", err);
+    syncd_json_value_t *j = build_json(fx);
     JNUM(row(j, "steps", "step_id", "st-00"), "value", 7);
     JNUM(row(j, "steps", "step_id", "st-00"), "checkins", 1);
     JNUM(row(j, "steps", "step_id", "st-02"), "value", 9);
@@ -694,7 +696,6 @@ static void many_measures_check(afx_t *fx)
     JNUM(row(j, "people", "id", "s2"), "checkins", 2);
     JNUM(row(j, "people", "id", "s2"), "value", 9);
     syncd_json_value_destroy(&j);
-    free(text);
 }
 
 static void test_measures_past_the_parameter_list(void **state)
