@@ -9,6 +9,25 @@
  */
 #include "protocol/protocol.h"
 
+#include <string.h>
+
+size_t proto_utf8_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+void proto_utf8_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? proto_utf8_cut(src, strlen(src), cap - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 bool proto_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -1385,19 +1385,6 @@ static int64_t scaled(double v, double scale)
     return (int64_t)llround(v * scale);
 }
 
-/* Copies a name, cut between UTF-8 characters to fit dst. */
-static void put_name(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 static void put_id(char *dst, size_t cap, const char *src)
 {
@@ -1476,7 +1463,7 @@ static int fill_summary(const ag_t *ag, proto_msg_t *msg)
         proto_agenda_step_t *r = &a->steps[i];
         put_id(r->process_id, sizeof r->process_id, s->process_id);
         put_id(r->step_id, sizeof r->step_id, s->id);
-        put_name(r->name, sizeof r->name, s->name);
+        proto_utf8_copy(r->name, sizeof r->name, s->name);
         put_id(r->measure, sizeof r->measure, s->measure);
         r->value_x100 = scaled(c->value, 100);
         if (c->target > 0) {
@@ -1501,7 +1488,7 @@ static int fill_summary(const ag_t *ag, proto_msg_t *msg)
         proto_agenda_person_t *r = &a->people[i];
         put_id(r->staff_id, sizeof r->staff_id, p->id);
         put_id(r->team_id, sizeof r->team_id, p->team_id);
-        put_name(r->name, sizeof r->name, p->name);
+        proto_utf8_copy(r->name, sizeof r->name, p->name);
         r->checkins = (uint32_t)c->checkins;
         r->points_x10 = scaled(c->points, 10);
         r->value_x100 = scaled(c->value, 100);
@@ -1521,7 +1508,7 @@ static int fill_summary(const ag_t *ag, proto_msg_t *msg)
         const ag_team_t *t = &ag->teams[order[i]];
         proto_agenda_team_t *r = &a->teams[i];
         put_id(r->team_id, sizeof r->team_id, t->id);
-        put_name(r->name, sizeof r->name, t->name);
+        proto_utf8_copy(r->name, sizeof r->name, t->name);
         r->members = (uint32_t)t->members;
         r->points_x10 = scaled(t->wk[AG_CUR].points, 10);
     }
@@ -1540,7 +1527,7 @@ static int fill_summary(const ag_t *ag, proto_msg_t *msg)
         put_id(r->subject, sizeof r->subject, person ? "person" : "step");
         put_id(r->id, sizeof r->id,
                person ? ag->people[e->index].id : ag->steps[e->index].id);
-        put_name(r->name, sizeof r->name,
+        proto_utf8_copy(r->name, sizeof r->name,
                  person ? ag->people[e->index].name : ag->steps[e->index].name);
         if (e->kind == AG_EX_BELOW_TARGET || e->kind == AG_EX_QUALITY_DROP) {
             /* % to 0.1 and quality to 0.01, as the agenda prints them */
@@ -1571,7 +1558,7 @@ static int fill_summary(const ag_t *ag, proto_msg_t *msg)
             /* titles are bounded at capture; cut again in case an older
              * store holds a longer one */
             char title[PROTO_TITLE_MAX + 1];
-            put_name(title, sizeof title,
+            proto_utf8_copy(title, sizeof title,
                      sg->title && sg->title[0] ? sg->title : "?");
             if (!(r->title = proto_strdup(title)))
                 goto nomem;

@@ -242,18 +242,6 @@ typedef struct {
     const char *tz;
 } ctx_t;
 
-/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
-static void utf8_truncate(char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n <= max)
-        return;
-    n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    s[n] = '\0';
-}
-
 static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -284,7 +272,7 @@ static int reject(ctx_t *c, syncd_ingest_item_t *item, const proto_event_t *ev,
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    utf8_truncate(buf, PROTO_REASON_MAX);
+    buf[proto_utf8_cut(buf, strlen(buf), PROTO_REASON_MAX)] = '\0';
     if (grow((void **)&self->reasons, &self->cap_reasons, self->n_reasons + 1,
              sizeof(char *)) ||
         grow((void **)&self->rejects, &self->cap_rejects, self->n_rejects + 1,

@@ -147,13 +147,7 @@ int syncd_server_send_error(syncd_server_t *self, void *sock,
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     /* the protocol bounds error text; cut on a character boundary */
-    size_t n = strlen(text);
-    if (n > PROTO_REASON_MAX) {
-        n = PROTO_REASON_MAX;
-        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-            n--;
-        text[n] = '\0';
-    }
+    text[proto_utf8_cut(text, strlen(text), PROTO_REASON_MAX)] = '\0';
     proto_msg_t m = {.type = PROTO_MSG_ERROR};
     m.u.error.code = code;
     m.u.error.message = text; /* borrowed: m is not cleared */

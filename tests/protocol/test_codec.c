@@ -785,6 +785,24 @@ static void test_utf8(void **state)
     /* length is honoured: a valid prefix of a longer buffer */
     assert_true(proto_utf8_valid("ab\xff", 2));
     assert_false(proto_utf8_valid("\xe5\xa4\x96", 2));
+
+    /* cutting: never inside a sequence ("外呼" is 6 bytes) */
+    const char *w = "\xe5\xa4\x96\xe5\x91\xbc";
+    assert_int_equal(proto_utf8_cut(w, 6, 6), 6);
+    assert_int_equal(proto_utf8_cut(w, 6, 10), 6);
+    assert_int_equal(proto_utf8_cut(w, 6, 5), 3);
+    assert_int_equal(proto_utf8_cut(w, 6, 3), 3);
+    assert_int_equal(proto_utf8_cut(w, 6, 2), 0);
+    assert_int_equal(proto_utf8_cut("abc", 3, 2), 2);
+    char out[5];
+    proto_utf8_copy(out, sizeof out, w);
+    assert_string_equal(out, "\xe5\xa4\x96");
+    proto_utf8_copy(out, sizeof out, "abcd");
+    assert_string_equal(out, "abcd");
+    proto_utf8_copy(out, sizeof out, "abcde");
+    assert_string_equal(out, "abcd");
+    proto_utf8_copy(out, sizeof out, NULL);
+    assert_string_equal(out, "");
 }
 
 static void test_bad_arguments(void **state)

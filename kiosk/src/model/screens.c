@@ -35,19 +35,6 @@ static box_t box(double x, double y, double w, double h)
     return b;
 }
 
-/* Copies text, cutting only between UTF-8 characters. */
-static void copy_text(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 static int add(kiosk_model_t *m, kiosk_widget_kind_t kind, const char *id,
                box_t b, double font, unsigned flags, kiosk_tone_t tone,
@@ -79,7 +66,7 @@ static int add(kiosk_model_t *m, kiosk_widget_kind_t kind, const char *id,
     w->flags = flags;
     w->tone = tone;
     w->parent = m->cur_parent;
-    copy_text(w->text, sizeof w->text, text);
+    proto_utf8_copy(w->text, sizeof w->text, text);
     return (int)m->n_w++;
 }
 

@@ -450,6 +450,12 @@ char *proto_strdup(const char *s);
 
 /* UTF-8 check used by the decoder; exported for the kiosk's text entry. */
 bool proto_utf8_valid(const char *s, size_t len);
+/* The longest prefix of s (len bytes) of at most max bytes that does not
+ * end inside a UTF-8 sequence: len when it fits. */
+size_t proto_utf8_cut(const char *s, size_t len, size_t max);
+/* Copies src ("" for NULL) into dst of cap bytes (cap > 0), cut on a
+ * character boundary when it does not fit; always NUL-terminated. */
+void proto_utf8_copy(char *dst, size_t cap, const char *src);
 
 #ifdef __cplusplus
 }
