@@ -113,6 +113,44 @@ static uint64_t pixels_hash(kb_t *k)
 }
 
 /* One frame: tick, widgets, draw. 0, or -1 when drawing failed. */
+/* A new text cache, view and idle pre-render for k, empty. */
+static int kb_open_view(kb_t *k, const char *font, int font_index)
+{
+    char err[1024];
+
+    kiosk_warm_destroy(&k->warm);
+    kiosk_view_destroy(&k->view);
+    kiosk_textcache_destroy(&k->text);
+    if ((k->text = kiosk_textcache_new(font, font_index, err, sizeof err)) ==
+            NULL ||
+        (k->view = kiosk_view_new(k->text)) == NULL ||
+        (k->warm = kiosk_warm_new(k->view)) == NULL) {
+        fprintf(stderr, "bench: %s\n", k->text ? "out of memory" : err);
+        return -1;
+    }
+    return 0;
+}
+
+/* As the window loop starts (kiosk/src/app/main.c): the renderer given to
+ * the text cache and the view, the window's size to the shell, then Home's
+ * text and the rating faces' textures prepared before the first frame,
+ * which took *prep_cpu_ms of this thread's CPU. */
+static int kb_start(kb_t *k, double *prep_cpu_ms)
+{
+    kiosk_textcache_set_renderer(k->text, k->r);
+    kiosk_view_set_renderer(k->view, k->r);
+    kiosk_input_t rs = {.kind = KIOSK_IN_RESIZE, .w = W, .h = H};
+    kiosk_shell_input(k->shell, &rs, k->now);
+    uint64_t c0 = thread_cpu_ns();
+    if (kiosk_warm_home(k->warm, kiosk_shell_model(k->shell)) != 0) {
+        fprintf(stderr,
+                "bench: preparing Home and the faces at start-up failed\n");
+        return -1;
+    }
+    *prep_cpu_ms = (double)(thread_cpu_ns() - c0) / 1e6;
+    return 0;
+}
+
 static int frame(kb_t *k, bool bare)
 {
     size_t n;
@@ -450,13 +488,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: no CJK font; install fonts-noto-cjk\n");
         goto done;
     }
-    if ((k.text = kiosk_textcache_new(font, font_index, err, sizeof err)) ==
-            NULL ||
-        (k.view = kiosk_view_new(k.text)) == NULL ||
-        (k.warm = kiosk_warm_new(k.view)) == NULL) {
-        fprintf(stderr, "bench: %s\n", k.text ? "out of memory" : err);
+    if (kb_open_view(&k, font, font_index) != 0)
         goto done;
-    }
     /* a kiosk id but no server: the first-run screen offers "use it
      * here for now", as on a kiosk waiting for its enrolment */
     if (write_conf(dir) != 0)
@@ -483,20 +516,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: software renderer: %s\n", SDL_GetError());
         goto done;
     }
-    kiosk_textcache_set_renderer(k.text, k.r);
-    kiosk_view_set_renderer(k.view, k.r);
-    kiosk_input_t rs = {.kind = KIOSK_IN_RESIZE, .w = W, .h = H};
-    kiosk_shell_input(k.shell, &rs, k.now);
-    /* as the window loop starts (kiosk/src/app/main.c): Home's text and
-     * the rating faces' textures are prepared before the first frame, and
-     * counted in the cold start */
-    uint64_t home_c0 = thread_cpu_ns();
-    if (kiosk_warm_home(k.warm, kiosk_shell_model(k.shell)) != 0) {
-        fprintf(stderr,
-                "bench: preparing Home and the faces at start-up failed\n");
+    /* the preparation before the first frame is counted in the cold
+     * start */
+    double home_cpu = 0;
+    if (kb_start(&k, &home_cpu) != 0)
         goto done;
-    }
-    double home_cpu = (double)(thread_cpu_ns() - home_c0) / 1e6;
     uint64_t first_c0 = thread_cpu_ns();
     if (frame(&k, false) != 0)
         goto done;
@@ -608,38 +632,20 @@ int main(int argc, char **argv)
     int idle_ms = smoke ? 20 : 300;
     char dir2[600];
     snprintf(dir2, sizeof dir2, "%s/idle", dir);
-    kiosk_warm_destroy(&k.warm);
-    kiosk_view_destroy(&k.view);
-    kiosk_textcache_destroy(&k.text);
     if (mkdir(dir2, 0700) != 0) {
         fprintf(stderr, "bench: %s: cannot create: %s\n", dir2,
                 strerror(errno));
         goto done;
     }
-    if (write_conf(dir2) != 0)
+    if (write_conf(dir2) != 0 || kb_open_view(&k, font, font_index) != 0)
         goto done;
-    if ((k.text = kiosk_textcache_new(font, font_index, err, sizeof err)) ==
-            NULL ||
-        (k.view = kiosk_view_new(k.text)) == NULL ||
-        (k.warm = kiosk_warm_new(k.view)) == NULL) {
-        fprintf(stderr, "bench: %s\n", k.text ? "out of memory" : err);
-        goto done;
-    }
     sc.data_dir = dir2;
     k.now = BENCH_T0_MS;
     if ((k.shell = kiosk_shell_new(&sc, k.now, err, sizeof err)) == NULL) {
         fprintf(stderr, "bench: %s\n", err);
         goto done;
     }
-    kiosk_textcache_set_renderer(k.text, k.r);
-    kiosk_view_set_renderer(k.view, k.r);
-    kiosk_shell_input(k.shell, &rs, k.now);
-    if (kiosk_warm_home(k.warm, kiosk_shell_model(k.shell)) != 0) {
-        fprintf(stderr,
-                "bench: preparing Home and the faces at start-up failed\n");
-        goto done;
-    }
-    if (frame(&k, false) != 0)
+    if (kb_start(&k, &home_cpu) != 0 || frame(&k, false) != 0)
         goto done;
     uint64_t all_idle = BENCH_FNV_INIT;
     double worst_idle = 0, worst_idle_switch = 0;
