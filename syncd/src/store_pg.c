@@ -2020,6 +2020,36 @@ static const char standings_sql[] =
     " GROUP BY p.staff_id ORDER BY total DESC, p.staff_id COLLATE \"C\""
     " LIMIT $3";
 
+/* The site's leaderboard for the week of last_day, built by the query:
+ * *rows (proto_malloc'd, the caller owns; NULL with none) and *n. */
+static int query_standings(pg_store_t *s, const char *site_id,
+                           const char *last_day, const char *week,
+                           proto_standing_t **rows_out, uint32_t *n_out)
+{
+    params_t p = {.n = 0};
+    PGresult *r;
+    proto_standing_t *rows = NULL;
+    int n;
+
+    p_text(&p, site_id);
+    p_text(&p, last_day);
+    p_i64(&p, PROTO_MAX_STANDINGS);
+    if ((r = qp(s, "SELECT standings", standings_sql, &p)) == NULL)
+        return PROTO_ESTORE;
+    n = PQntuples(r);
+    if (n > 0 && (rows = proto_malloc((size_t)n * sizeof *rows)) == NULL) {
+        PQclear(r);
+        return fail(s, PROTO_ENOMEM, "out of memory filling the standings");
+    }
+    for (int i = 0; i < n; i++)
+        syncd_standing_fill(rows, (uint32_t)i, week, val(r, i, 0),
+                            val(r, i, 1), v_i64(r, i, 2));
+    PQclear(r);
+    *rows_out = rows;
+    *n_out = (uint32_t)n;
+    return 0;
+}
+
 static int feed_standings(pg_store_t *s, const char *site_id, uint64_t cursor,
                           proto_msg_t *msg)
 {
@@ -2028,8 +2058,8 @@ static int feed_standings(pg_store_t *s, const char *site_id, uint64_t cursor,
     proto_standing_t *rows = NULL;
     char last_day[11] = "", week[PROTO_SHORT_MAX + 1];
     uint64_t change_id;
-    uint32_t hit_n;
-    int n, rc = 0;
+    uint32_t n = 0;
+    int rc;
 
     msg->u.feed.n_standings = 0;
     msg->u.feed.standings = NULL;
@@ -2048,44 +2078,22 @@ static int feed_standings(pg_store_t *s, const char *site_id, uint64_t cursor,
     PQclear(r);
     if (change_id <= cursor || syncd_iso_week(last_day, week) != 0)
         return 0;
+    /* built once per change of the site's points (store_common.h) */
     rc = syncd_standings_cache_get(s->base.standings, site_id, change_id,
-                                   &rows, &hit_n);
+                                   &rows, &n);
     if (rc < 0)
         return fail(s, rc, "out of memory filling the standings");
-    if (rc == 1) {
-        rc = 0;
-        n = (int)hit_n;
-        r = NULL;
-        goto built;
+    if (rc == 0) {
+        if ((rc = query_standings(s, site_id, last_day, week, &rows, &n)) < 0)
+            return rc;
+        syncd_standings_cache_put(&s->base.standings, site_id, change_id,
+                                  rows, n);
     }
-    rc = 0;
-    p_text(&p, last_day);
-    p_i64(&p, PROTO_MAX_STANDINGS);
-    if ((r = qp(s, "SELECT standings", standings_sql, &p)) == NULL)
-        return PROTO_ESTORE;
-    n = PQntuples(r);
-    if (n > 0) {
-        rows = proto_malloc((size_t)n * sizeof *rows);
-        if (rows == NULL) {
-            rc = fail(s, PROTO_ENOMEM, "out of memory filling the standings");
-            goto cleanup;
-        }
-        for (int i = 0; i < n; i++)
-            syncd_standing_fill(rows, (uint32_t)i, week, val(r, i, 0),
-                                val(r, i, 1), v_i64(r, i, 2));
-    }
-    syncd_standings_cache_put(&s->base.standings, site_id, change_id, rows,
-                              (uint32_t)n);
-built:
-    if (n > 0) {
-        msg->u.feed.standings = rows;
-        msg->u.feed.n_standings = (uint32_t)n;
-    }
+    msg->u.feed.standings = rows;
+    msg->u.feed.n_standings = n;
     if (!msg->u.feed.more && change_id > msg->u.feed.cursor)
         msg->u.feed.cursor = change_id;
-cleanup:
-    PQclear(r);
-    return rc;
+    return 0;
 }
 
 static int pg_feed(syncd_store_t *self, const char *site_id, uint64_t cursor,

@@ -1980,6 +1980,44 @@ static const char standings_sql[] =
     "  ON t.site_id = ?1 AND t.staff_id = p.staff_id"
     " GROUP BY p.staff_id ORDER BY total DESC, p.staff_id LIMIT ?3";
 
+/* The site's leaderboard for the week of last_day, built by the query:
+ * *rows (proto_malloc'd, the caller owns; NULL with none) and *n. */
+static int query_standings(sqlite_store_t *s, const char *site_id,
+                           const char *last_day, const char *week,
+                           proto_standing_t **rows_out, uint32_t *n_out)
+{
+    static const char label[] = "SELECT standings";
+    sqlite3_stmt *st = NULL;
+    proto_standing_t *rows = proto_malloc(PROTO_MAX_STANDINGS * sizeof *rows);
+    uint32_t n = 0;
+    int rc;
+
+    if (rows == NULL)
+        return fail(s, PROTO_ENOMEM, "out of memory filling the standings");
+    if ((rc = adhoc(s, label, standings_sql, &st)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 1, site_id, label)) < 0 ||
+        (rc = adhoc_bind_text(s, st, 2, last_day, label)) < 0)
+        goto cleanup;
+    if (sqlite3_bind_int(st, 3, PROTO_MAX_STANDINGS) != SQLITE_OK) {
+        rc = db_fail(s, label);
+        goto cleanup;
+    }
+    while ((rc = adhoc_step(s, st, label)) == 1)
+        syncd_standing_fill(rows, n++, week,
+                            (const char *)sqlite3_column_text(st, 0),
+                            (const char *)sqlite3_column_text(st, 1),
+                            sqlite3_column_int64(st, 2));
+    if (rc == 0 && n > 0) {
+        *rows_out = rows;
+        rows = NULL;
+    }
+    *n_out = n;
+cleanup:
+    sqlite3_finalize(st);
+    proto_free(rows);
+    return rc < 0 ? rc : 0;
+}
+
 static int feed_standings(sqlite_store_t *s, const char *site_id,
                           uint64_t cursor, proto_msg_t *msg)
 {
@@ -2003,46 +2041,24 @@ static int feed_standings(sqlite_store_t *s, const char *site_id,
     change_id = (uint64_t)sqlite3_column_int64(st, 0);
     snprintf(last_day, sizeof last_day, "%s",
              (const char *)sqlite3_column_text(st, 1));
-    sqlite3_finalize(st);
-    st = NULL;
     if (change_id <= cursor || syncd_iso_week(last_day, week) != 0)
         goto cleanup;
+    /* built once per change of the site's points (store_common.h) */
     rc = syncd_standings_cache_get(s->base.standings, site_id, change_id,
                                    &rows, &n);
     if (rc < 0) {
         rc = fail(s, rc, "out of memory filling the standings");
         goto cleanup;
     }
-    if (rc == 1)
-        goto built;
-    rows = proto_malloc(PROTO_MAX_STANDINGS * sizeof *rows);
-    if (rows == NULL) {
-        rc = fail(s, PROTO_ENOMEM, "out of memory filling the standings");
-        goto cleanup;
+    if (rc == 0) {
+        if ((rc = query_standings(s, site_id, last_day, week, &rows, &n)) < 0)
+            goto cleanup;
+        syncd_standings_cache_put(&s->base.standings, site_id, change_id,
+                                  rows, n);
     }
-    if ((rc = adhoc(s, label, standings_sql, &st)) < 0 ||
-        (rc = adhoc_bind_text(s, st, 1, site_id, label)) < 0 ||
-        (rc = adhoc_bind_text(s, st, 2, last_day, label)) < 0)
-        goto cleanup;
-    if (sqlite3_bind_int(st, 3, PROTO_MAX_STANDINGS) != SQLITE_OK) {
-        rc = db_fail(s, label);
-        goto cleanup;
-    }
-    while ((rc = adhoc_step(s, st, label)) == 1) {
-        syncd_standing_fill(rows, n++, week,
-                            (const char *)sqlite3_column_text(st, 0),
-                            (const char *)sqlite3_column_text(st, 1),
-                            sqlite3_column_int64(st, 2));
-    }
-    if (rc < 0)
-        goto cleanup;
-    syncd_standings_cache_put(&s->base.standings, site_id, change_id, rows, n);
-built:
-    if (n > 0) {
-        msg->u.feed.standings = rows;
-        msg->u.feed.n_standings = n;
-        rows = NULL;
-    }
+    msg->u.feed.standings = rows;
+    msg->u.feed.n_standings = n;
+    rows = NULL;
     if (!msg->u.feed.more && change_id > msg->u.feed.cursor)
         msg->u.feed.cursor = change_id;
 cleanup:
