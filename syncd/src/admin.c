@@ -715,19 +715,16 @@ static bool export_paging(op_t *op, syncd_export_page_t *page, char *kiosk,
     if (after == NULL)
         return true;
     const char *colon = strrchr(after, ':');
-    errno = 0;
-    unsigned long long seq = colon ? strtoull(colon + 1, &end, 10) : 0;
-    if (!colon || errno || *end || end == colon + 1 || colon[1] == '-' ||
-        (size_t)(colon - after) >= kiosk_len) {
-        set_text(op, PROTO_EINVAL,
-                 "after \"%.80s\" is not the `next` of an earlier page "
-                 "(KIOSK:SEQ)",
-                 after);
-        return false;
+    bool ok = colon && (size_t)(colon - after) < kiosk_len;
+    if (ok) {
+        memcpy(kiosk, after, (size_t)(colon - after));
+        kiosk[colon - after] = '\0';
+        errno = 0;
+        page->after_seq = strtoull(colon + 1, &end, 10);
+        ok = !errno && !*end && end != colon + 1 && colon[1] != '-' &&
+             id_valid(kiosk);
     }
-    memcpy(kiosk, after, (size_t)(colon - after));
-    kiosk[colon - after] = '\0';
-    if (!id_valid(kiosk)) {
+    if (!ok) {
         set_text(op, PROTO_EINVAL,
                  "after \"%.80s\" is not the `next` of an earlier page "
                  "(KIOSK:SEQ)",
@@ -735,7 +732,6 @@ static bool export_paging(op_t *op, syncd_export_page_t *page, char *kiosk,
         return false;
     }
     page->after_kiosk = kiosk;
-    page->after_seq = seq;
     return true;
 }
 

@@ -29,13 +29,17 @@ int64_t kiosk_week_of(const kiosk_model_t *m, int64_t ms)
     return d >= 0 ? d / 7 : -((-d + 6) / 7);
 }
 
-/* 53 ISO weeks when the year ends on a Thursday, or a leap year ends on a
- * Friday (p is the weekday of 31 December, 0 = Sunday). */
+/* The weekday of 31 December of year y, 0 = Sunday. */
+static int dec31_weekday(int y)
+{
+    return (y + y / 4 - y / 100 + y / 400) % 7;
+}
+
+/* 53 ISO weeks when the year ends on a Thursday, or (a leap year) begins
+ * on one: the year before ended on a Wednesday. */
 static int iso_weeks_in(int y)
 {
-    int p = (y + y / 4 - y / 100 + y / 400) % 7;
-    int q = (y - 1 + (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400) % 7;
-    return p == 4 || q == 3 ? 53 : 52;
+    return dec31_weekday(y) == 4 || dec31_weekday(y - 1) == 3 ? 53 : 52;
 }
 
 int kiosk_iso_week_before(const char *week, char *out, size_t out_len)
