@@ -35,8 +35,8 @@ static int dec31_weekday(int y)
     return (y + y / 4 - y / 100 + y / 400) % 7;
 }
 
-/* 53 ISO weeks when the year ends on a Thursday, or (a leap year) begins
- * on one: the year before ended on a Wednesday. */
+/* 53 ISO weeks when the year ends on a Thursday or begins on one (the
+ * year before ended on a Wednesday). */
 static int iso_weeks_in(int y)
 {
     return dec31_weekday(y) == 4 || dec31_weekday(y - 1) == 3 ? 53 : 52;
