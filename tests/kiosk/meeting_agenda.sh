@@ -9,44 +9,19 @@
 set -euo pipefail
 BIN=${1:?build dir}
 SRC=$(cd "$(dirname "$0")" && pwd)
-ASSETS=${STEPWISE_ASSETS:?}
-SYNCD="$BIN/syncd/syncd" SYNCCTL="$BIN/syncd/syncctl" KIOSK="$BIN/kiosk/kiosk"
+# the e2e set-up: temporary directory, keys, syncd, clean-up
+export STEPWISE_BIN=$BIN
+. "$SRC/../e2e/lib.sh"
+ASSETS=$STEPWISE_ASSETS
+CATALOGUE="$SRC/model_catalogue.yaml"
+KIOSK="$BIN/kiosk/kiosk"
 SHOTS="$BIN/tests/kiosk/shots"
-T=$(mktemp -d "${TMPDIR:-/tmp}/stepwise-kiosk-agenda.XXXXXX")
-PID=""
-cleanup() {
-    local rc=$?
-    if [ -n "$PID" ]; then
-        kill -9 "$PID" 2>/dev/null || true
-        wait "$PID" 2>/dev/null || true
-    fi
-    if [ $rc -ne 0 ]; then
-        tail -n 30 "$T/syncd.log" >&2 2>/dev/null || true
-    fi
-    if [ -n "${KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
-    exit $rc
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
-mkdir -p "$T/server/managers" "$T/kiosk"
-"$SYNCCTL" keygen server --out "$T/server" >/dev/null
-"$SYNCCTL" keygen manager --name manager --out "$T/server" >/dev/null
-cp "$T/server/manager.pub" "$T/server/managers/"
+setup_keys
+mkdir -p "$T/kiosk"
 "$SYNCCTL" keygen kiosk --name kiosk --out "$T/kiosk" >/dev/null
-"$SYNCD" --data "$T/server" --listen 'tcp://127.0.0.1:*' \
-    --admin 'tcp://127.0.0.1:*' --catalogue "$SRC/model_catalogue.yaml" \
-    >>"$T/syncd.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 200); do
-    [ -s "$T/server/run/kiosk.endpoint" ] && [ -s "$T/server/run/admin.endpoint" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "syncd exited at start"
-    sleep 0.05
-done
-[ -s "$T/server/run/admin.endpoint" ] || fail "syncd did not start within 10 s"
-EP=$(cat "$T/server/run/kiosk.endpoint")
-ADMIN=$(cat "$T/server/run/admin.endpoint")
-ctl() { "$SYNCCTL" --endpoint "$ADMIN" --server-key "$T/server/server.pub" --key "$T/server/manager.key" "$@"; }
+start_syncd
+EP=$KIOSK_EP
 ctl enrol k-test --site test --key "$T/kiosk/kiosk.pub" >/dev/null
 cat >"$T/kiosk/kiosk.conf" <<CONF
 kiosk_id = k-test
@@ -112,5 +87,5 @@ assert a["freshness"]["roster"] == 5 and a["freshness"]["checked_in"] == 2
 PY
 grep -q 'agenda summary sent kiosk=k-test site=test' "$T/syncd.log" ||
     fail "syncd did not log the agenda request"
-kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+kill_syncd TERM
 echo "ok: meeting mode shows syncd's agenda in zh and en at three sizes"
