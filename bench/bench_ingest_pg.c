@@ -309,58 +309,20 @@ int main(int argc, char **argv)
         goto done;
     if ((ing = syncd_ingest_new()) == NULL)
         goto oom;
-    double t0 = bench_now_s(), t_store = 0;
+    bench_push_phases_t ph = {0};
+    double t0 = bench_now_s();
     for (size_t f = 0; f < n_frames; f++) {
-        proto_msg_t m;
-        syncd_kiosk_t kr;
-        syncd_ingest_result_t res = {0};
-        size_t n_items, n_rej;
-
-        if (proto_decode(frames[f], frame_len[f], 0, &m, NULL) != 0) {
-            fprintf(stderr, "bench: frame %zu does not decode\n", f);
+        int r = bench_syncd_push(store, ing, cat, frames[f], frame_len[f], f,
+                                 &ph, &accepted);
+        if (r == -1)
             goto done;
-        }
-        if (syncd_store_kiosk_get(store, m.u.push.events[0].kiosk_id, &kr) !=
-            0) {
-            proto_msg_clear(&m);
-            goto store_fail;
-        }
-        syncd_ingest_env_t env = {.kiosk_id = kr.kiosk_id,
-                                  .site_id = kr.site_id,
-                                  .acked_seq = kr.acked_seq,
-                                  .current = cat};
-        int r = syncd_ingest_build(ing, &env, &m);
-        const syncd_ingest_item_t *items = syncd_ingest_items(ing, &n_items);
-
-        (void)syncd_ingest_rejects(ing, &n_rej);
-        double ts = bench_now_s();
-        if (r == 0)
-            r = syncd_store_ingest(store, kr.kiosk_id, kr.site_id, items,
-                                   n_items, BENCH_T0_MS + 86400000, &res);
-        t_store += bench_now_s() - ts;
-        if (r == 0 && (n_rej != 0 || res.rejected != 0)) {
-            fprintf(stderr,
-                    "bench: batch %zu: syncd rejected %zu events; the "
-                    "generator and the catalogue disagree\n",
-                    f, n_rej);
-            r = -1;
-        }
-        uint8_t *ack_buf = NULL;
-        size_t ack_len;
-        proto_msg_t ack = {.type = PROTO_MSG_ACK};
-        ack.u.ack.acked_seq = res.acked_seq;
-        if (r == 0)
-            r = proto_encode(&ack, &ack_buf, &ack_len);
-        proto_free(ack_buf);
-        proto_msg_clear(&m);
         if (r != 0)
             goto store_fail;
-        accepted += res.accepted;
     }
     double t_syncd = bench_now_s() - t0;
     printf("# of which syncd_store_ingest (PostgreSQL round trips and "
            "commits) %.3f s\n",
-           t_store);
+           ph.store);
     char why[512];
     if (syncd_store_verify_rollups(store, why, sizeof why) != 0) {
         fprintf(stderr, "bench: the rollups do not verify: %s\n", why);

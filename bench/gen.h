@@ -19,6 +19,7 @@
 
 #include "protocol/catalogue.h"
 #include "protocol/protocol.h"
+#include "syncd/ingest.h"
 #include "syncd/store.h"
 
 /* 2026-11-23 09:00 Asia/Shanghai, a Monday: captures start here. */
@@ -54,6 +55,24 @@ int bench_push_frames(proto_event_t *evs, unsigned kiosks, uint32_t per_kiosk,
  * NULL with a line on stderr. */
 syncd_store_t *bench_store_new(const char *uri, const char *yaml,
                                size_t yaml_len, unsigned kiosks);
+
+/* Seconds spent in each phase of syncd's path for PUSH frames. */
+typedef struct {
+    double decode; /* proto_decode and the kiosk look-up */
+    double build;  /* syncd_ingest_build */
+    double store;  /* syncd_store_ingest */
+} bench_push_phases_t;
+
+/* What syncd does with PUSH frame f: decode, the kiosk look-up,
+ * syncd_ingest_build, syncd_store_ingest, the ACK encoded; every event of
+ * it must be accepted (*accepted grows by them), and ph's phases by their
+ * time. 0; -1 when the frame does not decode (said on stderr); -2 when
+ * the store failed, events were rejected (said on stderr) or the ACK
+ * does not encode. */
+int bench_syncd_push(syncd_store_t *store, syncd_ingest_t *ing,
+                     const proto_catalogue_t *cat, const uint8_t *frame,
+                     size_t len, size_t f, bench_push_phases_t *ph,
+                     uint64_t *accepted);
 
 /* Hashes the events table (syncd's schema, or the baseline's copy of it)
  * of the SQLite file at path, ordered by (kiosk_id, seq). *rows gets the
