@@ -109,6 +109,9 @@ struct syncd_server {
                                 on the same store may have changed */
     size_t n_seen_pending;   /* sessions with seen_pending */
     int64_t next_seen_ms;    /* monotonic: next flush of the PINGs' figures */
+    int64_t last_message_ms; /* monotonic: the last kiosk or admin message */
+    int journal_rows;        /* ingest journal rows left at the last fold */
+    int64_t next_fold_ms;    /* monotonic: no fold before (after a failure) */
 };
 
 int64_t syncd_server_now(const syncd_server_t *self);

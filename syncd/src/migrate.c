@@ -263,7 +263,9 @@ static int load_tables(mig_t *m)
 
     /* Every table of the source must have somewhere to go: virtual tables
      * (the SQLite full-text index) and their shadow tables are rebuilt by
-     * each backend in its own way, and sqlite_* are SQLite's. */
+     * each backend in its own way, sqlite_* are SQLite's, and the ingest
+     * journal is SQLite's own and empty here: opening the source as a
+     * store to count it folded the journal (check_journal_empty). */
     sqlite3_stmt *st = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(
@@ -271,7 +273,7 @@ static int load_tables(mig_t *m)
             "SELECT t.name FROM sqlite_master AS t"
             " WHERE t.type = 'table'"
             "   AND t.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-            "   AND t.name <> 'schema_version'"
+            "   AND t.name NOT IN ('schema_version', 'ingest_journal')"
             "   AND t.sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
             "   AND NOT EXISTS (SELECT 1 FROM sqlite_master AS v"
             "     WHERE v.type = 'table'"
@@ -612,6 +614,31 @@ static int check_sums(mig_t *m)
     return 0;
 }
 
+/* Opening the source as a store folded its ingest journal (its counts
+ * were read): rows there now were written since, by a syncd still
+ * running. */
+static int check_journal_empty(mig_t *m, const char *sqlite_path)
+{
+    sqlite3_stmt *st = NULL;
+    long long rows = -1;
+
+    if (sqlite3_prepare_v2(m->lite, "SELECT count(*) FROM ingest_journal", -1,
+                           &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        rows = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rows < 0)
+        return failf(m, PROTO_ESTORE, "cannot read %s: %s", sqlite_path,
+                     sqlite3_errmsg(m->lite));
+    if (rows > 0)
+        return failf(m, PROTO_EINVAL,
+                     "%s: %lld batches came into its ingest journal while "
+                     "migrate ran: a syncd is still writing to it; stop it "
+                     "and run migrate again",
+                     sqlite_path, rows);
+    return 0;
+}
+
 static bool same_counts(const syncd_store_counts_t *a,
                         const syncd_store_counts_t *b)
 {
@@ -708,6 +735,8 @@ int syncd_migrate_sqlite_to_pg(const char *sqlite_path, const char *pg_uri,
                    m.lite ? sqlite3_errmsg(m.lite) : "out of memory");
         goto cleanup;
     }
+    if ((rc = check_journal_empty(&m, sqlite_path)) < 0)
+        goto cleanup;
     m.pg = PQconnectdb(pg_uri);
     if (!m.pg || PQstatus(m.pg) != CONNECTION_OK) {
         rc = failf(&m, PROTO_ESTORE, "cannot connect to %s: %s", m.where,

@@ -376,6 +376,11 @@ syncd_server_t *syncd_server_new(const syncd_server_config_t *config,
         return NULL;
     }
     self->store = store;
+    /* batches a stopped syncd left in the journal are folded when first
+     * quiet (a count that fails: looked at then) */
+    self->journal_rows = syncd_store_fold(store, 0);
+    if (self->journal_rows < 0)
+        self->journal_rows = 1;
     self->clock = clock ? clock : syncd_clock_wall_ms;
     self->clock_ctx = clock_ctx;
     self->heartbeat_ms = config->heartbeat_ms ? config->heartbeat_ms
@@ -546,8 +551,60 @@ int syncd_server_import_catalogue(syncd_server_t *self, const char *yaml,
  * (syncd_session_flush_seen). */
 #define SEEN_FLUSH_MS 1000
 
+/* The ingest journal (syncd_store_fold) is folded a group of rows at a
+ * time once no message has come for FOLD_IDLE_MS, so a message that comes
+ * then waits for one group at most (SYNCD_FOLD_GROUP rows of at most
+ * PROTO_MAX_BATCH events: tens of ms), and after any message when it holds
+ * more than SYNCD_FOLD_LAG rows (syncd_store_fold_lag). A fold that fails is logged and tried again
+ * FOLD_RETRY_MS later; its rows stay in the journal. */
+#define FOLD_IDLE_MS 10
+#define FOLD_RETRY_MS 1000
+
+/* Folds rows (0: down to SYNCD_FOLD_LAG) and keeps the count left; a
+ * failure is logged and holds folding back for FOLD_RETRY_MS. */
+static void fold_rows(syncd_server_t *self, int64_t mono, size_t rows)
+{
+    int left = rows ? syncd_store_fold(self->store, rows)
+                    : syncd_store_fold_lag(self->store);
+
+    if (left < 0) {
+        syncd_log(SYNCD_LOG_ERROR,
+                  "cannot fold the ingest journal; its batches are kept and "
+                  "folding is tried again in %d ms error=%s detail=\"%s\"",
+                  FOLD_RETRY_MS, proto_errname(left),
+                  syncd_store_errmsg(self->store));
+        self->next_fold_ms = mono + FOLD_RETRY_MS;
+        left = 1; /* at least the row that failed */
+    }
+    self->journal_rows = left;
+}
+
+static void fold_journal(syncd_server_t *self, int64_t mono, bool handled)
+{
+    if (handled)
+        self->last_message_ms = mono;
+    if (mono < self->next_fold_ms)
+        return;
+    if (handled)
+        fold_rows(self, mono, 0);
+    else if (self->journal_rows > 0 &&
+             mono - self->last_message_ms >= FOLD_IDLE_MS)
+        fold_rows(self, mono, SYNCD_FOLD_GROUP);
+}
+
 int syncd_server_step(syncd_server_t *self, int timeout_ms)
 {
+    if (self->journal_rows > 0) {
+        /* wake up when the kiosks have been quiet long enough to fold */
+        int64_t wait = self->last_message_ms + FOLD_IDLE_MS -
+                       syncd_clock_mono_ms();
+        if (wait < self->next_fold_ms - syncd_clock_mono_ms())
+            wait = self->next_fold_ms - syncd_clock_mono_ms();
+        if (wait < 0)
+            wait = 0;
+        if (timeout_ms < 0 || wait < timeout_ms)
+            timeout_ms = (int)wait;
+    }
     if (self->n_seen_pending) {
         /* wake up in time to record the PINGs' figures */
         int64_t wait = self->next_seen_ms - syncd_clock_mono_ms();
@@ -584,19 +641,22 @@ int syncd_server_step(syncd_server_t *self, int timeout_ms)
     if (syncd_zap_handle(self->zap, mono) < 0)
         syncd_log(SYNCD_LOG_ERROR, "ZAP handler failed error=\"%s\"",
                   zmq_strerror(zmq_errno()));
-    bool drained = false;
+    bool drained = false, handled = false;
     for (int i = 0; i < KIOSK_BURST; i++) {
         int rc = receive_one(self, self->kiosk_sock, FROM_KIOSK);
         if (rc <= 0) {
             drained = rc == 0;
             break;
         }
+        handled = true;
     }
     for (int i = 0; i < ADMIN_BURST; i++) {
         int rc = receive_one(self, self->admin_sock, FROM_ADMIN);
         if (rc <= 0)
             break;
+        handled = true;
     }
+    fold_journal(self, syncd_clock_mono_ms(), handled);
     /* A session is judged silent only once every waiting kiosk message has
      * been read: under a burst a kiosk's PING or PUSH can wait in the queue
      * longer than 3 heartbeats, and expiring its session then would refuse

@@ -10,6 +10,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,10 +229,42 @@ int syncd_store_ingest(syncd_store_t *self, const char *kiosk_id,
     return self->ops->ingest(self, kiosk_id, site_id, items, n, now_ms, res);
 }
 
+int syncd_store_fold(syncd_store_t *self, size_t max_rows)
+{
+    if (self == NULL)
+        return PROTO_EINVAL;
+    return self->ops->fold ? self->ops->fold(self, max_rows) : 0;
+}
+
+int syncd_store_fold_lag(syncd_store_t *self)
+{
+    int rows = syncd_store_fold(self, 0);
+
+    if (rows > SYNCD_FOLD_LAG)
+        rows = syncd_store_fold(self, (size_t)(rows - SYNCD_FOLD_LAG / 2));
+    return rows;
+}
+
+/* Every read, and every write that reads, first folds the whole journal:
+ * what was acknowledged is never missing from what it returns. */
+static int fold_all(syncd_store_t *self)
+{
+    int rc = syncd_store_fold(self, SIZE_MAX);
+
+    return rc < 0 ? rc : 0;
+}
+
 int syncd_store_suggestion_exists(syncd_store_t *self, const char *id)
 {
+    int rc;
+
     if (self == NULL || id == NULL)
         return PROTO_EINVAL;
+    /* Votes name suggestions made long ago: the journal is folded only
+     * when the suggestion is not found without it. */
+    rc = self->ops->suggestion_exists(self, id);
+    if (rc != 0 || (rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->suggestion_exists(self, id);
 }
 
@@ -267,10 +300,14 @@ int syncd_store_catalogue_get(syncd_store_t *self, uint64_t version,
 int syncd_store_feed(syncd_store_t *self, const char *site_id, uint64_t cursor,
                      uint32_t max_items, proto_msg_t *msg)
 {
+    int rc;
+
     if (self == NULL || site_id == NULL || msg == NULL)
         return PROTO_EINVAL;
     if (max_items == 0 || max_items > PROTO_MAX_FEED)
         max_items = PROTO_MAX_FEED;
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->feed(self, site_id, cursor, max_items, msg);
 }
 
@@ -278,6 +315,9 @@ uint64_t syncd_store_feed_cursor(syncd_store_t *self, const char *site_id)
 {
     if (self == NULL || site_id == NULL)
         return 0;
+    /* a fold that fails leaves the cursor where the folded rows put it:
+     * the kiosk asks again at its next sync */
+    (void)fold_all(self);
     return self->ops->feed_cursor(self, site_id);
 }
 
@@ -295,6 +335,8 @@ int syncd_store_export_page(syncd_store_t *self, syncd_export_format_t fmt,
                             syncd_export_page_t *page, syncd_write_fn write,
                             void *ctx)
 {
+    int rc;
+
     if (self == NULL || page == NULL || write == NULL)
         return PROTO_EINVAL;
     if (fmt != SYNCD_EXPORT_CSV && fmt != SYNCD_EXPORT_JSON)
@@ -302,20 +344,27 @@ int syncd_store_export_page(syncd_store_t *self, syncd_export_format_t fmt,
     page->more = false;
     page->last_kiosk[0] = '\0';
     page->last_seq = 0;
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->export_events(self, fmt, page, write, ctx);
 }
 
 int syncd_store_counts(syncd_store_t *self, syncd_store_counts_t *out)
 {
+    int rc;
+
     if (self == NULL || out == NULL)
         return PROTO_EINVAL;
     memset(out, 0, sizeof *out);
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->counts(self, out);
 }
 
 int syncd_store_verify_rollups(syncd_store_t *self, char *why, size_t why_len)
 {
     char dummy[8];
+    int rc;
 
     if (self == NULL)
         return PROTO_EINVAL;
@@ -324,6 +373,8 @@ int syncd_store_verify_rollups(syncd_store_t *self, char *why, size_t why_len)
         why_len = sizeof dummy;
     }
     why[0] = '\0';
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->verify_rollups(self, why, why_len);
 }
 
@@ -332,11 +383,15 @@ int syncd_store_verify_rollups(syncd_store_t *self, char *why, size_t why_len)
 int syncd_store_suggestion_decide(syncd_store_t *self, const char *id,
                                   const syncd_decision_t *d, int64_t now_ms)
 {
+    int rc;
+
     if (self == NULL || id == NULL || d == NULL)
         return PROTO_EINVAL;
     if (d->status == NULL || d->manager == NULL || d->day == NULL)
         return bad_args(self, "decide",
                         "a decision needs a status, a manager and a day");
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->suggestion_decide(self, id, d, now_ms);
 }
 
@@ -344,17 +399,25 @@ int syncd_store_suggestion_merge(syncd_store_t *self, const char *id,
                                  const char *into, const char *manager,
                                  int64_t now_ms)
 {
+    int rc;
+
     if (self == NULL || id == NULL || into == NULL || manager == NULL)
         return PROTO_EINVAL;
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->suggestion_merge(self, id, into, manager, now_ms);
 }
 
 int syncd_store_suggestion_get(syncd_store_t *self, const char *id,
                                syncd_suggestion_t *out)
 {
+    int rc;
+
     if (self == NULL || id == NULL || out == NULL)
         return PROTO_EINVAL;
     memset(out, 0, sizeof *out);
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->suggestion_get(self, id, out);
 }
 
@@ -362,10 +425,14 @@ int syncd_store_suggestion_list(syncd_store_t *self, const char *site_id,
                                 const char *status, syncd_suggestion_t **out,
                                 size_t *n)
 {
+    int rc;
+
     if (self == NULL || site_id == NULL || out == NULL || n == NULL)
         return PROTO_EINVAL;
     *out = NULL;
     *n = 0;
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->suggestion_list(self, site_id, status, out, n);
 }
 
@@ -384,10 +451,14 @@ void syncd_suggestions_free(syncd_suggestion_t *list, size_t n)
 int syncd_store_suggestion_history(syncd_store_t *self, const char *id,
                                    syncd_history_t **out, size_t *n)
 {
+    int rc;
+
     if (self == NULL || id == NULL || out == NULL || n == NULL)
         return PROTO_EINVAL;
     *out = NULL;
     *n = 0;
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->suggestion_history(self, id, out, n);
 }
 
@@ -395,8 +466,12 @@ int syncd_store_report(syncd_store_t *self, const char *sql,
                        const char *const *args, size_t nargs, syncd_row_fn row,
                        void *ctx)
 {
+    int rc;
+
     if (self == NULL || sql == NULL || row == NULL || (nargs && args == NULL))
         return PROTO_EINVAL;
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     return self->ops->report(self, sql, args, nargs, row, ctx);
 }
 
@@ -404,11 +479,15 @@ int syncd_store_similar_candidates(syncd_store_t *self, const char *site_id,
                                    const char *text, size_t max,
                                    syncd_suggestion_t **out, size_t *n)
 {
+    int rc;
+
     if (self == NULL || site_id == NULL || text == NULL || out == NULL ||
         n == NULL)
         return PROTO_EINVAL;
     *out = NULL;
     *n = 0;
+    if ((rc = fold_all(self)) < 0)
+        return rc;
     if (self->ops->similar_candidates == NULL) {
         syncd_store_set_error(self, "similar: the %s store has no "
                                     "near-duplicate search",

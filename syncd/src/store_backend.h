@@ -36,6 +36,9 @@ typedef struct {
     int (*ingest)(syncd_store_t *self, const char *kiosk_id,
                   const char *site_id, const syncd_ingest_item_t *items,
                   size_t n, int64_t now_ms, syncd_ingest_result_t *res);
+    /* Optional (NULL: ingest writes everything itself): folds up to
+     * max_rows of the ingest journal; the rows left, or negative. */
+    int (*fold)(syncd_store_t *self, size_t max_rows);
     int (*suggestion_exists)(syncd_store_t *self, const char *id);
     int (*catalogue_put)(syncd_store_t *self, const char *yaml, size_t len,
                          int64_t now_ms, uint64_t *version);

@@ -8,7 +8,7 @@
  * connection is opened NOMUTEX; WAL lets online backups (sqlite3 .backup,
  * VACUUM INTO) and integrity checks run beside ingest; synchronous=FULL
  * (default) makes a returned COMMIT durable, which is what lets the daemon
- * ACK right after it.
+ * ACK right after it (the ingest journal, below, is what it commits).
  *
  * Schema (migration 1; later migrations append to `migrations` below and
  * run in order, one transaction each, recorded in schema_version):
@@ -66,11 +66,34 @@
  * Migration 3: an index on suggestions(site_id, created_ms) for the agenda,
  * which reads through syncd_store_report() (read-only SELECTs only).
  *
+ * Migration 4: the ingest journal,
+ *   ingest_journal(id PK, kiosk_id, site_id, received_ms, items)
+ * The ingest journal. A PUSH is acknowledged after one small fsynced
+ * transaction: the kiosk's mark moves, its refused events become dead
+ * letters, and its accepted events become one journal row (items: the
+ * events and what ingest decided for each, journal.h). Writing them out
+ * into events, suggestions, votes, rollup_day, rollup_measure,
+ * staff_team and site_points is a fold (sqlite_fold): the oldest rows,
+ * up to SYNCD_FOLD_GROUP consecutive rows of one site at a time, in one
+ * transaction with their deletion from the journal, their rollups summed
+ * over the group and the points caps applied in the order the batches were
+ * acknowledged, so every number is what writing each batch in its own
+ * transaction gave. store.c folds the whole journal before every read, so
+ * nothing acknowledged is ever missing from an answer; syncd folds when
+ * its kiosks are quiet and whenever the journal passes SYNCD_FOLD_LAG rows
+ * (server.c), and at a clean stop. A fold commits without waiting for the
+ * disk (synchronous=NORMAL for its transaction): a power cut can only
+ * lose the fold and its deletions together, leaving the rows to fold
+ * again; the next fsynced commit makes it durable. Why: the ACK of a
+ * 500-event batch waits for one row's fsync instead of 500 events, their
+ * indexes and their rollups (docs/PERFORMANCE.md, backlog round 7).
+ *
  * Why rollups live beside the events, in the same file and the same
  * transaction: the agenda must never rescan raw events (a branch produces
  * hundreds of thousands a year), yet every number in it must be traceable
- * to check-ins. Updating rollups in the ingest transaction means they can
- * never disagree with the events after a crash or a retried batch, and
+ * to check-ins. Updating rollups in the transaction that writes the events
+ * (the fold's) means they can never disagree with the events after a
+ * crash or a retried batch, and
  * keeping the events means syncd_store_verify_rollups() can recompute the
  * rollups at any time and prove it.
  *
@@ -89,6 +112,7 @@
  * near-duplicate terms) lives in store_common.c, shared with store_pg.c.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +121,7 @@
 #include <sqlite3.h>
 
 #include "store_backend.h"
+#include "journal.h"
 #include "store_common.h"
 #include "syncd/agenda.h"
 #include "syncd/similar.h"
@@ -267,6 +292,15 @@ static const char *const migrations[] = {
      * (site, day) */
     "CREATE INDEX suggestions_site_created"
     "  ON suggestions(site_id, created_ms);",
+    /* 4: the ingest journal: a batch's accepted events, durable as one row
+     * when the PUSH is acknowledged, written out into events and rollups
+     * by the next fold (see "The ingest journal" at the top) */
+    "CREATE TABLE ingest_journal ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kiosk_id TEXT NOT NULL,"
+    "  site_id TEXT NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  items BLOB NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -312,6 +346,10 @@ typedef enum {
     ST_POINTS_SO_FAR,
     ST_STAFF_TEAM,
     ST_SITE_POINTS,
+    ST_JOURNAL_INSERT,
+    ST_JOURNAL_FIRST,
+    ST_JOURNAL_DELETE,
+    ST_JOURNAL_COUNT,
     ST_COUNT_ /* number of statements */
 } stmt_id_t;
 
@@ -496,6 +534,17 @@ static const struct {
                         " VALUES (?1, ?2, ?3) ON CONFLICT(site_id) DO UPDATE"
                         " SET change_id = excluded.change_id,"
                         " last_day = MAX(last_day, excluded.last_day)"},
+    [ST_JOURNAL_INSERT] = {"INSERT ingest_journal",
+                           "INSERT INTO ingest_journal(kiosk_id, site_id,"
+                           " received_ms, items) VALUES (?1, ?2, ?3, ?4)"},
+    [ST_JOURNAL_FIRST] = {"SELECT ingest_journal",
+                          "SELECT id, kiosk_id, site_id, received_ms, items"
+                          " FROM ingest_journal ORDER BY id LIMIT ?1"},
+    [ST_JOURNAL_DELETE] = {"DELETE ingest_journal",
+                           "DELETE FROM ingest_journal"
+                           " WHERE id BETWEEN ?1 AND ?2"},
+    [ST_JOURNAL_COUNT] = {"SELECT ingest_journal",
+                          "SELECT COUNT(*) FROM ingest_journal"},
 };
 
 /* One batch's rollups, summed in memory before they are written: one
@@ -534,13 +583,22 @@ typedef struct {
     size_t cap_items;
 } batch_acc_t;
 
+typedef struct fold_group fold_group_t; /* "The ingest journal" below */
+static void group_free(fold_group_t *g);
+
 typedef struct {
     syncd_store_t base; /* first: store.c sees only this */
     sqlite3 *db;
     char *path;
     const char *op; /* the public operation running, for error messages */
     sqlite3_stmt *st[ST_COUNT_];
-    batch_acc_t acc; /* reused by every ingest */
+    batch_acc_t acc; /* reused by every fold */
+    syncd_sync_mode_t sync_mode;
+    /* The journal may hold rows: set at open and by every ingest, cleared
+     * when a fold finds it empty (a read then costs no query). */
+    bool journal_maybe;
+    bool sync_relaxed; /* a fold set synchronous=NORMAL (sync_relaxed()) */
+    fold_group_t *fold; /* rows being folded, kept for the next fold */
 } sqlite_store_t;
 
 static sqlite_store_t *impl(syncd_store_t *self)
@@ -871,6 +929,7 @@ static void sqlite_destroy(syncd_store_t *self)
     free(s->acc.team);
     free(s->acc.earned);
     free(s->acc.item_day);
+    group_free(s->fold);
     /* close_v2 cannot fail on a valid handle with finalized statements */
     (void)sqlite3_close_v2(s->db);
     free(s->path);
@@ -941,6 +1000,8 @@ syncd_store_t *syncd_store_sqlite_open(const char *path,
         snprintf(err, err_len, "store %s", s->base.errmsg);
         goto fail;
     }
+    s->sync_mode = opt->sync_mode;
+    s->journal_maybe = true;
     s->base.errmsg[0] = '\0';
     return &s->base;
 fail:
@@ -1761,6 +1822,259 @@ static int batch_check(sqlite_store_t *s, const syncd_ingest_item_t *items,
     return rc < 0 ? fail(s, rc, "%s", why) : 0;
 }
 
+/* ---- The ingest journal */
+
+/* One journal row: the n accepted items (no rejected ones) in syncd's own
+ * flat form (journal.h; an anonymous suggestion's author is already
+ * erased). */
+static int journal_insert(sqlite_store_t *s, const char *kiosk_id,
+                          const char *site_id,
+                          const syncd_ingest_item_t *const *items, size_t n,
+                          int64_t now_ms, syncd_buf_t *row)
+{
+    call_t c;
+
+    syncd_buf_reset(row);
+    syncd_journal_encode(row, items, n);
+    if (row->oom)
+        return fail(s, PROTO_ENOMEM, "out of memory journalling %zu events",
+                    n);
+    c = call(s, ST_JOURNAL_INSERT);
+    b_text(&c, 1, kiosk_id);
+    b_text(&c, 2, site_id);
+    b_i64(&c, 3, now_ms);
+    bound(&c, sqlite3_bind_blob64(c.st, 4, row->p, row->len, SQLITE_STATIC));
+    return run(&c);
+}
+
+/* The batch's accepted items into the journal, PROTO_MAX_BATCH per row
+ * (what one PUSH may carry). */
+static int journal_write(sqlite_store_t *s, const char *kiosk_id,
+                         const char *site_id, const syncd_ingest_item_t *items,
+                         size_t n, int64_t now_ms, syncd_buf_t *row)
+{
+    const syncd_ingest_item_t *take[PROTO_MAX_BATCH];
+    size_t k = 0;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].reject_code != 0)
+            continue;
+        take[k++] = &items[i];
+        if (k == PROTO_MAX_BATCH) {
+            if ((rc = journal_insert(s, kiosk_id, site_id, take, k, now_ms,
+                                     row)) < 0)
+                return rc;
+            k = 0;
+        }
+    }
+    return k > 0 ? journal_insert(s, kiosk_id, site_id, take, k, now_ms, row)
+                 : 0;
+}
+
+/* Rows folded per transaction: consecutive rows of one site, summed into
+ * one set of rollup upserts (the kiosks of a site push the same days, steps
+ * and staff, so fewer rows are written than row by row). */
+#define FOLD_GROUP SYNCD_FOLD_GROUP
+
+/* A journal row read back; its texts live in blob. */
+typedef struct {
+    int64_t id;
+    char kiosk_id[PROTO_ID_MAX + 1], site_id[PROTO_ID_MAX + 1];
+    int64_t received_ms;
+    uint8_t *blob;
+    size_t blob_cap;
+} journal_row_t;
+
+/* A group of journal rows being folded, their items end to end in the
+ * order ingest stored them. */
+struct fold_group {
+    journal_row_t rows[FOLD_GROUP];
+    size_t n_rows;
+    proto_event_t evs[FOLD_GROUP * PROTO_MAX_BATCH];
+    syncd_ingest_item_t items[FOLD_GROUP * PROTO_MAX_BATCH];
+    uint8_t item_row[FOLD_GROUP * PROTO_MAX_BATCH];
+    size_t n_items;
+};
+
+static void group_free(fold_group_t *g)
+{
+    if (g == NULL)
+        return;
+    for (size_t r = 0; r < FOLD_GROUP; r++)
+        free(g->rows[r].blob);
+    free(g);
+}
+
+/* Appends the current row of ST_JOURNAL_FIRST to g. */
+static int group_add(sqlite_store_t *s, call_t *c, fold_group_t *g)
+{
+    journal_row_t *j = &g->rows[g->n_rows];
+    const void *blob = sqlite3_column_blob(c->st, 4);
+    size_t len = (size_t)sqlite3_column_bytes(c->st, 4), n;
+    char why[160];
+
+    j->id = col_i64(c, 0);
+    col_copy(c, 1, j->kiosk_id, sizeof j->kiosk_id);
+    col_copy(c, 2, j->site_id, sizeof j->site_id);
+    j->received_ms = col_i64(c, 3);
+    if (grow_array((void **)&j->blob, &j->blob_cap, len ? len : 1, 1))
+        return fail(s, PROTO_ENOMEM, "out of memory reading journal row %" PRId64,
+                    j->id);
+    if (len > 0)
+        memcpy(j->blob, blob, len);
+    if (syncd_journal_decode(j->blob, len, j->kiosk_id, &g->evs[g->n_items],
+                             &g->items[g->n_items], PROTO_MAX_BATCH, &n, why,
+                             sizeof why) != 0)
+        return fail(s, PROTO_ESTORE,
+                    "journal row %" PRId64 " (kiosk %s): %s; the store is "
+                    "damaged, restore it from a backup",
+                    j->id, j->kiosk_id, why);
+    memset(&g->item_row[g->n_items], (int)g->n_rows, n);
+    g->n_items += n;
+    g->n_rows++;
+    return 0;
+}
+
+/* Reads the oldest journal rows of one site, up to max, into g. */
+static int group_read(sqlite_store_t *s, fold_group_t *g, size_t max)
+{
+    call_t c = call(s, ST_JOURNAL_FIRST);
+    int rc;
+
+    g->n_rows = g->n_items = 0;
+    b_i64(&c, 1, (int64_t)(max < FOLD_GROUP ? max : FOLD_GROUP));
+    while ((rc = step(&c)) == 1) {
+        if (g->n_rows > 0 && strcmp(col_text(&c, 2), g->rows[0].site_id) != 0)
+            break;
+        if ((rc = group_add(s, &c, g)) < 0)
+            break;
+    }
+    (void)sqlite3_reset(c.st); /* only repeats a reported error */
+    return rc < 0 ? rc : 0;
+}
+
+/* Writes a group's events out: events rows, suggestions, votes, rollups
+ * (summed over the group, the points caps applied in ingest order), staff
+ * teams and one standings change. */
+static int group_apply(sqlite_store_t *s, fold_group_t *g)
+{
+    const char *site_id = g->rows[0].site_id;
+    syncd_buf_t json = {0};
+    char points_day[11] = "";
+    int rc;
+
+    if ((rc = acc_reset(s, g->items, g->n_items)) < 0)
+        return rc;
+    for (size_t i = 0; i < g->n_items; i++) {
+        const journal_row_t *j = &g->rows[g->item_row[i]];
+        double earned = 0;
+
+        s->acc.item_day[i] = UINT32_MAX;
+        rc = accepted_store(s, j->kiosk_id, site_id, g->items, i,
+                            j->received_ms, &json, &earned);
+        if (rc < 0)
+            goto done;
+        if (earned != 0 && strcmp(g->items[i].day, points_day) > 0)
+            memcpy(points_day, g->items[i].day, sizeof points_day);
+    }
+    if ((rc = acc_write(s, site_id)) < 0)
+        goto done;
+    if (points_day[0] != '\0')
+        rc = standings_changed(s, site_id, points_day);
+done:
+    syncd_buf_free(&json);
+    return rc;
+}
+
+/* Folds the oldest rows (one site's, up to max) inside the caller's
+ * transaction and deletes them: the rows folded, 0 when the journal is
+ * empty, <0 = error. */
+static int fold_group(sqlite_store_t *s, fold_group_t *g, size_t max)
+{
+    call_t c;
+    int rc;
+
+    if ((rc = group_read(s, g, max)) < 0 || g->n_rows == 0)
+        return rc;
+    if ((rc = group_apply(s, g)) < 0)
+        return rc;
+    c = call(s, ST_JOURNAL_DELETE);
+    b_i64(&c, 1, g->rows[0].id);
+    b_i64(&c, 2, g->rows[g->n_rows - 1].id);
+    rc = run(&c);
+    return rc < 0 ? rc : (int)g->n_rows;
+}
+
+/* A fold's commit need not wait for the disk: the rows it deletes from the
+ * journal come back with the events if a power cut loses it (WAL keeps the
+ * commit whole and in order), and the next fsynced commit (any ingest or
+ * decision) makes it durable. So with synchronous=FULL the fold runs at
+ * NORMAL and FULL is restored after it; an ingest restores it first if
+ * that restore ever failed. */
+static int sync_relaxed(sqlite_store_t *s, bool relaxed)
+{
+    int rc;
+
+    if (s->sync_mode != SYNCD_SYNC_FULL)
+        return 0;
+    if (relaxed)
+        return exec(s, "PRAGMA synchronous", "PRAGMA synchronous=NORMAL");
+    if ((rc = exec(s, "PRAGMA synchronous", "PRAGMA synchronous=FULL")) == 0)
+        s->sync_relaxed = false;
+    return rc;
+}
+
+static int journal_rows(sqlite_store_t *s, int64_t *rows)
+{
+    call_t c = call(s, ST_JOURNAL_COUNT);
+    int rc = step(&c);
+
+    *rows = rc == 1 ? col_i64(&c, 0) : 0;
+    return rc < 0 ? rc : 0;
+}
+
+static int sqlite_fold(syncd_store_t *self, size_t max_rows)
+{
+    sqlite_store_t *s = impl(self);
+    int64_t left = 0;
+    size_t done = 0;
+    int rc = 0;
+
+    s->op = "fold the ingest journal";
+    if (!s->journal_maybe)
+        return 0;
+    if (max_rows > 0 && s->fold == NULL &&
+        (s->fold = calloc(1, sizeof *s->fold)) == NULL)
+        return fail(s, PROTO_ENOMEM, "out of memory");
+    if (max_rows > 0) {
+        s->sync_relaxed = true;
+        rc = sync_relaxed(s, true);
+    }
+    while (rc == 0 && done < max_rows) {
+        if ((rc = begin(s, ST_BEGIN)) < 0)
+            break;
+        if ((rc = fold_group(s, s->fold, max_rows - done)) <= 0)
+            break; /* failed, or the journal is empty */
+        done += (size_t)rc;
+        rc = commit(s);
+    }
+    if (rc < 0)
+        rollback(s);
+    else if (!sqlite3_get_autocommit(s->db))
+        rc = commit(s); /* the empty journal's transaction */
+    if (max_rows > 0 && sync_relaxed(s, false) < 0 && rc == 0)
+        rc = PROTO_ESTORE;
+    if (rc == 0)
+        rc = journal_rows(s, &left);
+    if (rc == 0 && left == 0)
+        s->journal_maybe = false;
+    return end_op(s, rc < 0 ? rc : left > INT_MAX ? INT_MAX : (int)left);
+}
+
+/* A PUSH: in one fsynced transaction the kiosk's mark moves, refused events
+ * become dead letters and the accepted ones one journal row (two above
+ * PROTO_MAX_BATCH); the next fold writes them out (sqlite_fold). */
 static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
                          const char *site_id, const syncd_ingest_item_t *items,
                          size_t n, int64_t now_ms, syncd_ingest_result_t *res)
@@ -1768,46 +2082,43 @@ static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
     sqlite_store_t *s = impl(self);
     syncd_ingest_result_t r = {0};
     syncd_buf_t json = {0};
-    char points_day[11] = "";
+    size_t first = n;
     int rc;
 
     s->op = "ingest";
-    if ((rc = batch_check(s, items, n)) < 0)
-        goto cleanup;
-    if ((rc = acc_reset(s, items, n)) < 0 || (rc = begin(s, ST_BEGIN)) < 0 ||
+    if ((rc = batch_check(s, items, n)) < 0 ||
+        (s->sync_relaxed && (rc = sync_relaxed(s, false)) < 0) ||
+        (rc = begin(s, ST_BEGIN)) < 0 ||
         (rc = kiosk_mark(s, kiosk_id, &r.acked_seq)) < 0)
         goto cleanup;
     for (size_t i = 0; i < n; i++) {
         const syncd_ingest_item_t *item = &items[i];
 
-        s->acc.item_day[i] = UINT32_MAX;
         if (item->event->seq <= r.acked_seq) {
             r.duplicates++;
             continue;
         }
+        if (first == n)
+            first = i;
         if (item->reject_code != 0) {
-            rc = dead_letter_insert(s, kiosk_id, site_id, item, now_ms, &json);
+            if ((rc = dead_letter_insert(s, kiosk_id, site_id, item, now_ms,
+                                         &json)) < 0)
+                goto cleanup;
             r.rejected++;
         } else {
-            double earned = 0;
-
-            rc = accepted_store(s, kiosk_id, site_id, items, i, now_ms, &json,
-                                &earned);
             r.accepted++;
-            if (earned != 0 && strcmp(item->day, points_day) > 0)
-                memcpy(points_day, item->day, sizeof points_day);
         }
-        if (rc < 0)
-            goto cleanup;
         r.acked_seq = item->event->seq;
     }
-    if ((rc = acc_write(s, site_id)) < 0 ||
-        (points_day[0] != '\0' &&
-         (rc = standings_changed(s, site_id, points_day)) < 0))
+    if (r.accepted > 0 &&
+        (rc = journal_write(s, kiosk_id, site_id, items + first, n - first,
+                            now_ms, &json)) < 0)
         goto cleanup;
     if ((rc = kiosk_synced(s, kiosk_id, &r, now_ms)) < 0 ||
         (rc = commit(s)) < 0)
         goto cleanup;
+    if (r.accepted > 0)
+        s->journal_maybe = true;
     *res = r;
 cleanup:
     if (rc < 0)
@@ -2942,6 +3253,7 @@ static const syncd_store_ops_t sqlite_ops = {
     .kiosk_seen = sqlite_kiosk_seen,
     .kiosks_seen = sqlite_kiosks_seen,
     .ingest = sqlite_ingest,
+    .fold = sqlite_fold,
     .suggestion_exists = sqlite_suggestion_exists,
     .catalogue_put = sqlite_catalogue_put,
     .catalogue_current = sqlite_catalogue_current,

@@ -234,12 +234,16 @@ afx_vote(const char *staff, const char *id, int64_t at)
     return ev;
 }
 
-/* One value of a query on a side connection, as text ("" for none). */
+/* One value of a query on a side connection, as text ("" for none), over
+ * the tables as every read through the store sees them: the ingest
+ * journal folded into them first. */
 __attribute__((unused)) static void afx_sql(afx_t *fx, const char *sql,
                                             char *out, size_t size)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
+    if (syncd_store_fold(fx->store, SIZE_MAX) != 0)
+        fail_msg("fold: %s", syncd_store_errmsg(fx->store));
     if (fx->sx.pg) {
         /* a sub-select gives NULL, not an error, when there is no row */
         char wrapped[2048];

@@ -475,6 +475,44 @@ static void test_push_ack_and_resend(void **state)
     assert_true(lines >= 5);
 }
 
+/* An ACKed batch waits in the store's ingest journal (SQLite) until syncd
+ * folds it: as soon as the kiosks are quiet, and whenever the journal grows
+ * past SYNCD_FOLD_LAG rows even while they are not. */
+static void test_journal_folded_when_quiet(void **state)
+{
+    fx_t *fx = *state;
+    void *k = kiosk(fx, &fx->k01_kp, NULL);
+    proto_msg_t r = {0};
+    int most = 0;
+
+    hello_ok(fx, k, "k01");
+    for (uint64_t seq = 1; seq <= SYNCD_FOLD_LAG + 6; seq++) {
+        proto_msg_t p = {.type = PROTO_MSG_PUSH};
+        int rows;
+
+        push_checkin(&p, "k01", seq, "s1", 1);
+        exchange(fx, k, &p, &r);
+        assert_int_equal(r.type, PROTO_MSG_ACK);
+        assert_int_equal(r.u.ack.acked_seq, seq);
+        proto_msg_clear(&r);
+        proto_msg_clear(&p);
+        rows = syncd_store_fold(fx->store, 0); /* counts, folds nothing */
+        assert_in_range(rows, 0, SYNCD_FOLD_LAG);
+        if (rows > most)
+            most = rows;
+    }
+    assert_true(most > 1); /* batches did wait in the journal */
+    /* quiet: the server folds it all within a few steps */
+    int64_t end = syncd_clock_mono_ms() + 5000;
+    while (syncd_store_fold(fx->store, 0) > 0 && syncd_clock_mono_ms() < end)
+        assert_int_equal(syncd_server_step(fx->srv, 20), 0);
+    assert_int_equal(syncd_store_fold(fx->store, 0), 0);
+    syncd_store_counts_t c = counts(fx);
+    assert_int_equal(c.events, SYNCD_FOLD_LAG + 6);
+    char why[256];
+    assert_int_equal(syncd_store_verify_rollups(fx->store, why, sizeof why), 0);
+}
+
 static void test_message_before_hello(void **state)
 {
     fx_t *fx = *state;
@@ -1305,6 +1343,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hello_welcome, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_ack_and_resend, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_folded_when_quiet, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_message_before_hello, setup,
                                         teardown),

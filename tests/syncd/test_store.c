@@ -82,8 +82,17 @@ static int teardown(void **state)
 /* ---- A second connection to the store, for looking and tampering
  *      (store_fixture.h: SQLite or PostgreSQL) */
 
+/* The side connection sees the tables as every read through the store
+ * does: with the ingest journal folded into them first. */
+static void side_fold(fx_t *fx)
+{
+    if (fx->store != NULL && syncd_store_fold(fx->store, SIZE_MAX) != 0)
+        fail_msg("fold: %s", syncd_store_errmsg(fx->store));
+}
+
 static void side_exec(fx_t *fx, const char *sql)
 {
+    side_fold(fx);
     sfx_exec(&fx->sx, sql);
 }
 
@@ -91,6 +100,7 @@ static void side_exec(fx_t *fx, const char *sql)
  * Numbers come back in SQLite's own text form ("15.5", "45.0"). */
 static void side_text(fx_t *fx, const char *sql, char *out, size_t size)
 {
+    side_fold(fx);
     sfx_text(&fx->sx, sql, out, size);
 }
 
@@ -342,7 +352,7 @@ static void test_open_reopen_keeps_data(void **state)
     syncd_store_t *second;
     char err[1024], expected[1024];
 
-    assert_int_equal(syncd_store_schema_version(fx->store), 3);
+    assert_int_equal(syncd_store_schema_version(fx->store), 4);
     enrol(fx, "k1", "s1", KEY1);
     assert_int_equal(
         syncd_store_catalogue_put(fx->store, "title: x\n", 9, T0, &version), 0);
@@ -352,7 +362,7 @@ static void test_open_reopen_keeps_data(void **state)
     snprintf(uri, sizeof uri, "sqlite:%s", fx->path);
     fx->store = syncd_store_open(uri, &opt, err, sizeof err);
     assert_non_null(fx->store);
-    assert_int_equal(syncd_store_schema_version(fx->store), 3);
+    assert_int_equal(syncd_store_schema_version(fx->store), 4);
     assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
     assert_string_equal(k.site_id, "s1");
     assert_string_equal(k.public_key, KEY1);
@@ -362,7 +372,7 @@ static void test_open_reopen_keeps_data(void **state)
     assert_int_equal(len, 9);
     assert_string_equal(yaml, "title: x\n");
     free(yaml);
-    assert_sql(fx, "SELECT version FROM schema_version", "3");
+    assert_sql(fx, "SELECT version FROM schema_version", "4");
     assert_sql(fx, "PRAGMA journal_mode", "wal");
 
     /* a second store on the same file (syncctl-side tools, a restarted
@@ -396,7 +406,7 @@ static void test_open_empty_file_migrates(void **state)
     st = syncd_store_open(path, NULL, err, sizeof err);
     if (st == NULL)
         fail_msg("%s", err);
-    assert_int_equal(syncd_store_schema_version(st), 3);
+    assert_int_equal(syncd_store_schema_version(st), 4);
     assert_counts(&(fx_t){.store = st}, 0, 0, 0, 0, 0);
     syncd_store_destroy(&st);
 }
@@ -411,7 +421,7 @@ static void test_future_schema_refused(void **state)
     assert_null(syncd_store_open(fx->sx.uri, NULL, err, sizeof err));
     snprintf(expected, sizeof expected,
              "store %s: schema version 99 is newer than this syncd "
-             "understands (3); run the syncd that wrote it, or restore a "
+             "understands (4); run the syncd that wrote it, or restore a "
              "backup made by this version",
              fx->sx.uri);
     assert_string_equal(err, expected);
@@ -771,8 +781,9 @@ static void test_ingest_refuses_out_of_order_batch(void **state)
     assert_int_equal(k.acked_seq, 0);
 }
 
-/* A statement failing in the middle of a batch: nothing of the batch may
- * remain, and the store must take the retry. */
+/* What ingest itself writes on SQLite (the kiosk's mark, dead letters, the
+ * journal row) failing: nothing of the batch may remain, and the store
+ * must take the retry. */
 static void test_ingest_failure_rolls_back(void **state)
 {
     fx_t *fx = *state;
@@ -782,38 +793,36 @@ static void test_ingest_failure_rolls_back(void **state)
 
     enrol(fx, "k1", "s1", KEY1);
     mixed_batch(&m);
-    side_exec(fx, "CREATE TRIGGER fail_seq2 BEFORE INSERT ON events"
-                  " WHEN NEW.seq = 2 BEGIN"
-                  " SELECT RAISE(ABORT, 'simulated disk failure'); END");
+    side_exec(fx, "CREATE TRIGGER fail_journal BEFORE INSERT ON ingest_journal"
+                  " BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END");
     assert_int_equal(
         syncd_store_ingest(fx->store, "k1", "s1", m.items, MIXED_N, T0, &r),
         PROTO_ESTORE);
     assert_string_equal(syncd_store_errmsg(fx->store),
-                        "ingest: INSERT events: simulated disk failure");
+                        "ingest: INSERT ingest_journal: simulated disk failure");
     assert_int_equal(r.acked_seq, 0);
     assert_int_equal(r.accepted, 0);
     assert_counts(fx, 0, 0, 0, 0, 1);
-    assert_sql(fx, "SELECT COUNT(*) FROM rollup_day", "0");
-    assert_sql(fx, "SELECT COUNT(*) FROM rollup_measure", "0");
+    assert_sql(fx, "SELECT COUNT(*) FROM ingest_journal", "0");
     assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
     assert_int_equal(k.acked_seq, 0);
     assert_int_equal(k.events, 0);
 
     /* a failure that makes SQLite undo the transaction itself (as
-     * SQLITE_FULL and IOERR do) in the suggestion, late in the batch */
-    side_exec(fx, "DROP TRIGGER fail_seq2");
-    side_exec(fx, "CREATE TRIGGER fail_sugg BEFORE INSERT ON suggestions"
+     * SQLITE_FULL and IOERR do), late in the batch: the kiosk's mark */
+    side_exec(fx, "DROP TRIGGER fail_journal");
+    side_exec(fx, "CREATE TRIGGER fail_mark BEFORE UPDATE ON kiosks"
                   " BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full');"
                   " END");
     assert_int_equal(
         syncd_store_ingest(fx->store, "k1", "s1", m.items, MIXED_N, T0, &r),
         PROTO_ESTORE);
     assert_string_equal(syncd_store_errmsg(fx->store),
-                        "ingest: INSERT suggestions: database or disk is full");
+                        "ingest: UPDATE kiosks: database or disk is full");
     assert_counts(fx, 0, 0, 0, 0, 1);
-    assert_sql(fx, "SELECT value FROM meta WHERE key = 'change_counter'", "0");
+    assert_sql(fx, "SELECT COUNT(*) FROM ingest_journal", "0");
 
-    side_exec(fx, "DROP TRIGGER fail_sugg");
+    side_exec(fx, "DROP TRIGGER fail_mark");
     r = ingest_ok(fx, "k1", "s1", m.items, MIXED_N, T0);
     assert_int_equal(r.acked_seq, 10);
     assert_int_equal(r.accepted, 9);
@@ -823,61 +832,94 @@ static void test_ingest_failure_rolls_back(void **state)
     assert_verified(fx);
 }
 
-/* The same, for every statement family ingest runs: a failure at any
- * write (first insert or later upsert, in any table) leaves nothing, both
- * when the statement alone fails (ABORT) and when SQLite undoes the whole
- * transaction itself (ROLLBACK, as on a full disk). A batch sums its
- * rollups per key before writing them, so the upserts that update an
- * existing rollup row are exercised by a second batch at the end. */
-static void test_ingest_failure_anywhere_rolls_back(void **state)
+/* The tables as they are, the journal not folded first. */
+static void assert_raw(fx_t *fx, const char *sql, const char *want)
 {
-    fx_t *fx = *state;
+    char got[256];
+
+    sfx_text(&fx->sx, sql, got, sizeof got);
+    assert_string_equal(got, want);
+}
+
+/* A fresh store in a fresh directory (the fixture's teardown and setup). */
+static fx_t *fresh(void **state)
+{
+    assert_int_equal(teardown(state), 0);
+    assert_int_equal(setup(state), 0);
+    return *state;
+}
+
+/* What a fold writes on SQLite (events, rollups, suggestions, votes, the
+ * change counter, the journal row's deletion) failing, both when the
+ * statement alone fails (ABORT) and when SQLite undoes the whole
+ * transaction (ROLLBACK, as on a full disk): the batch stays acknowledged
+ * and whole in the journal, nothing of it reaches the tables, reads
+ * report the failure instead of answering without it, and the next fold
+ * writes it exactly once. A fold sums its rollups per key before writing
+ * them, so the upserts that update an existing rollup row are exercised by
+ * a second batch at the end. */
+static void test_fold_failure_keeps_the_batch(void **state)
+{
     static const char *const where[] = {
-        "INSERT ON events",      "INSERT ON dead_letters",
-        "INSERT ON rollup_day",  "INSERT ON rollup_measure",
-        "INSERT ON suggestions", "UPDATE ON suggestions",
-        "INSERT ON votes",       "UPDATE ON meta",
-        "UPDATE ON kiosks",
+        "INSERT ON events",          "INSERT ON rollup_day",
+        "INSERT ON rollup_measure",  "INSERT ON suggestions",
+        "UPDATE ON suggestions",     "INSERT ON votes",
+        "UPDATE ON meta",            "INSERT ON site_points",
+        "DELETE ON ingest_journal",
     };
     static const char *const how[] = {"ABORT", "ROLLBACK"};
     mixed_t m;
     syncd_ingest_result_t r;
+    syncd_store_counts_t c;
     syncd_kiosk_t k;
+    fx_t *fx = *state;
 
-    enrol(fx, "k1", "s1", KEY1);
     mixed_batch(&m);
     for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
         for (size_t h = 0; h < 2; h++) {
             char sql[256];
 
+            fx = fresh(state);
+            enrol(fx, "k1", "s1", KEY1);
             snprintf(sql, sizeof sql,
                      "CREATE TRIGGER injected BEFORE %s BEGIN"
                      " SELECT RAISE(%s, 'injected failure'); END",
                      where[w], how[h]);
-            side_exec(fx, sql);
-            if (syncd_store_ingest(fx->store, "k1", "s1", m.items, MIXED_N, T0,
-                                   &r) != PROTO_ESTORE)
+            sfx_exec(&fx->sx, sql);
+            r = ingest_ok(fx, "k1", "s1", m.items, MIXED_N, T0);
+            assert_int_equal(r.acked_seq, 10);
+            assert_int_equal(r.accepted, 9);
+            assert_int_equal(r.rejected, 1);
+            if (syncd_store_fold(fx->store, SIZE_MAX) != PROTO_ESTORE)
                 fail_msg("a failure at %s (%s) was not reported", where[w],
                          how[h]);
             assert_non_null(
                 strstr(syncd_store_errmsg(fx->store), ": injected failure"));
-            assert_counts(fx, 0, 0, 0, 0, 1);
-            assert_sql(fx,
-                       "SELECT (SELECT COUNT(*) FROM rollup_day) ||"
+            assert_int_equal(syncd_store_counts(fx->store, &c), PROTO_ESTORE);
+            assert_raw(fx,
+                       "SELECT (SELECT COUNT(*) FROM events) ||"
+                       " (SELECT COUNT(*) FROM rollup_day) ||"
                        " (SELECT COUNT(*) FROM rollup_measure) ||"
+                       " (SELECT COUNT(*) FROM suggestions) ||"
+                       " (SELECT COUNT(*) FROM votes) ||"
                        " (SELECT value FROM meta) ||"
-                       " (SELECT acked_seq || events || rejected ||"
-                       " last_sync_ms FROM kiosks)",
-                       "0000000");
-            side_exec(fx, "DROP TRIGGER injected");
+                       " (SELECT COUNT(*) FROM ingest_journal) ||"
+                       " (SELECT COUNT(*) FROM dead_letters)",
+                       "00000011");
+            assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
+            assert_int_equal(k.acked_seq, 10);
+            assert_int_equal(k.events, 9);
+            assert_int_equal(k.rejected, 1);
+            /* the kiosk, not having heard, sends the batch again */
+            r = ingest_ok(fx, "k1", "s1", m.items, MIXED_N, T0);
+            assert_int_equal(r.duplicates, MIXED_N);
+            sfx_exec(&fx->sx, "DROP TRIGGER injected");
+            assert_counts(fx, 9, 1, 1, 2, 1);
+            assert_raw(fx, "SELECT COUNT(*) FROM ingest_journal", "0");
+            assert_mixed_rollups(fx);
+            assert_verified(fx);
         }
     }
-    r = ingest_ok(fx, "k1", "s1", m.items, MIXED_N, T0);
-    assert_int_equal(r.accepted, 9);
-    assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
-    assert_int_equal(k.acked_seq, 10);
-    assert_mixed_rollups(fx);
-    assert_verified(fx);
 
     /* a later check-in of the same day, step and staff updates rows */
     static const char *const update[] = {"UPDATE ON rollup_day",
@@ -892,28 +934,89 @@ static void test_ingest_failure_anywhere_rolls_back(void **state)
                      "CREATE TRIGGER injected BEFORE %s BEGIN"
                      " SELECT RAISE(%s, 'injected failure'); END",
                      update[w], how[h]);
-            side_exec(fx, sql);
-            if (syncd_store_ingest(fx->store, "k1", "s1", &more_item, 1, T0,
-                                   &r) != PROTO_ESTORE)
+            sfx_exec(&fx->sx, sql);
+            if (w == 0 && h == 0)
+                r = ingest_ok(fx, "k1", "s1", &more_item, 1, T0);
+            if (syncd_store_fold(fx->store, SIZE_MAX) != PROTO_ESTORE)
                 fail_msg("a failure at %s (%s) was not reported", update[w],
                          how[h]);
             assert_non_null(
                 strstr(syncd_store_errmsg(fx->store), ": injected failure"));
-            assert_counts(fx, 9, 1, 1, 2, 1);
-            assert_mixed_rollups(fx);
-            assert_int_equal(syncd_store_kiosk_get(fx->store, "k1", &k), 0);
-            assert_int_equal(k.acked_seq, 10);
-            side_exec(fx, "DROP TRIGGER injected");
+            assert_raw(fx,
+                       "SELECT COUNT(*) || ' ' || (SELECT COUNT(*) FROM"
+                       " ingest_journal) FROM events",
+                       "9 1");
+            sfx_exec(&fx->sx, "DROP TRIGGER injected");
         }
     }
-    r = ingest_ok(fx, "k1", "s1", &more_item, 1, T0);
     assert_int_equal(r.acked_seq, 11);
     assert_sql(fx,
                "SELECT checkins || ' ' || quality_sum || ' ' || points"
                " FROM rollup_day WHERE day = '" DAY "'"
                " AND step_id = 'tm-call' AND staff_id = 'zhang'",
                "3 6 16.5");
+    assert_counts(fx, 10, 1, 1, 2, 1);
     assert_verified(fx);
+}
+
+/* Kiosk k1 enrolled and its mixed batch acknowledged, not yet folded. */
+static void mixed_journalled(fx_t *fx, mixed_t *m)
+{
+    syncd_ingest_result_t r;
+
+    enrol(fx, "k1", "s1", KEY1);
+    mixed_batch(m);
+    r = ingest_ok(fx, "k1", "s1", m->items, MIXED_N, T0);
+    assert_int_equal(r.acked_seq, 10);
+}
+
+/* An acknowledged batch lives in the journal until folded: a syncd that
+ * stops hard (no fold at the end) loses nothing, the next open's first
+ * read folds it, exactly once. */
+static void test_journal_survives_reopen(void **state)
+{
+    fx_t *fx = *state;
+    mixed_t m;
+    syncd_ingest_result_t r;
+
+    mixed_journalled(fx, &m);
+    assert_raw(fx,
+               "SELECT (SELECT COUNT(*) FROM events) || ' ' ||"
+               " (SELECT COUNT(*) FROM ingest_journal) || ' ' ||"
+               " (SELECT COUNT(*) FROM dead_letters)",
+               "0 1 1");
+    assert_int_equal(syncd_store_fold(fx->store, 0), 1); /* counts only */
+    syncd_store_destroy(&fx->store);
+    fx->store = open_store(fx);
+    assert_raw(fx, "SELECT COUNT(*) FROM ingest_journal", "1");
+    r = ingest_ok(fx, "k1", "s1", m.items, MIXED_N, T0); /* resent */
+    assert_int_equal(r.duplicates, MIXED_N);
+    assert_counts(fx, 9, 1, 1, 2, 1);
+    assert_raw(fx, "SELECT COUNT(*) FROM ingest_journal", "0");
+    assert_mixed_rollups(fx);
+    assert_verified(fx);
+}
+
+/* A journal row damaged on disk is named, with what is wrong with it, by
+ * the fold and by every read (which would otherwise answer without it);
+ * it is kept, not skipped. */
+static void test_journal_damage_reported(void **state)
+{
+    fx_t *fx = *state;
+    mixed_t m;
+    syncd_store_counts_t c;
+
+    mixed_journalled(fx, &m);
+    sfx_exec(&fx->sx, "UPDATE ingest_journal SET items = substr(items, 1, 40)");
+    assert_int_equal(syncd_store_fold(fx->store, SIZE_MAX), PROTO_ESTORE);
+    assert_string_equal(syncd_store_errmsg(fx->store),
+                        "fold the ingest journal: journal row 1 (kiosk k1): "
+                        "it breaks off or is malformed at mono_ms, byte 40; "
+                        "the store is damaged, restore it from a backup");
+    assert_int_equal(syncd_store_counts(fx->store, &c), PROTO_ESTORE);
+    assert_raw(fx, "SELECT COUNT(*) || ' ' || length(items) FROM ingest_journal",
+               "1 40");
+    assert_raw(fx, "SELECT COUNT(*) FROM events", "0");
 }
 
 /* ---- Votes and the feed */
@@ -1908,7 +2011,9 @@ int main(void)
         T(test_ingest_refuses_unknown_and_revoked_kiosks),
         T(test_ingest_refuses_out_of_order_batch),
         T(test_ingest_failure_rolls_back),
-        T(test_ingest_failure_anywhere_rolls_back),
+        T(test_fold_failure_keeps_the_batch),
+        T(test_journal_survives_reopen),
+        T(test_journal_damage_reported),
         T(test_votes_once_per_staff_and_withdraw),
         T(test_feed_pages_by_site),
         T(test_feed_caps_at_protocol_limit),

@@ -7,9 +7,13 @@
  * PostgreSQL (several syncd may share one PostgreSQL store).
  *
  * Guarantees every backend gives:
- *  - syncd_store_ingest() is one transaction: either the whole batch with
- *    its rollups and the kiosk's new high-water mark is durable when it
- *    returns 0, or nothing of it is.
+ *  - syncd_store_ingest() is one transaction: either the whole batch and
+ *    the kiosk's new high-water mark are durable when it returns 0, or
+ *    nothing of it is.
+ *  - every read (feed, export, counts, reports and the agenda, verify,
+ *    suggestions) sees every batch ingest returned 0 for, with its rollups:
+ *    a backend that keeps batches in an ingest journal (SQLite) folds the
+ *    journal first (syncd_store_fold).
  *  - (kiosk, seq) is unique: an event at or below the kiosk's high-water
  *    mark is a no-op, so a resent batch changes nothing.
  *  - rejected events are kept, with code and reason, in a dead-letter
@@ -142,10 +146,30 @@ typedef struct {
 } syncd_ingest_result_t;
 
 /* Stores one PUSH from kiosk_id (already authenticated, its site known)
- * in one transaction. Items must be in increasing seq order. */
+ * in one transaction. Items must be in increasing seq order. The
+ * accepted ones may be kept in the ingest journal until the next fold. */
 int syncd_store_ingest(syncd_store_t *self, const char *kiosk_id,
                        const char *site_id, const syncd_ingest_item_t *items,
                        size_t n, int64_t now_ms, syncd_ingest_result_t *res);
+
+/* The ingest journal (SQLite; see store_sqlite.c). An ingest keeps the
+ * batch's accepted events as one journal row in its fsynced transaction;
+ * a fold writes the oldest rows out into events, suggestions, votes and
+ * rollups, each row in one transaction with its deletion. Folds up to
+ * max_rows rows (0: none, SIZE_MAX: all) and returns the rows left, or a
+ * negative code (the rows not folded stay, nothing is lost). syncd folds
+ * when the kiosks are quiet and whenever the journal grows past
+ * SYNCD_FOLD_LAG rows; every read folds all first. A store without a
+ * journal (PostgreSQL) returns 0. */
+#define SYNCD_FOLD_LAG 64
+/* Rows one fold transaction takes at most (consecutive rows of one site,
+ * their rollups summed together). */
+#define SYNCD_FOLD_GROUP 8
+int syncd_store_fold(syncd_store_t *self, size_t max_rows);
+/* What syncd does after every message: with more than SYNCD_FOLD_LAG rows,
+ * folds the oldest until half of that is left (whole groups, not a row
+ * per message). The rows left, or negative. */
+int syncd_store_fold_lag(syncd_store_t *self);
 
 /* Does a suggestion exist (for vote validation)? 1 yes, 0 no, <0 error. */
 int syncd_store_suggestion_exists(syncd_store_t *self, const char *id);
