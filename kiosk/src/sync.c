@@ -64,6 +64,10 @@
  * every kept event; with SQLite's 2 MB default a 10,000-event outbox was
  * re-read from the file at every ACK (docs/PERFORMANCE.md, backlog) */
 #define OUTBOX_CACHE_KIB 8192
+/* With PUSHes still in flight an ACK refreshes the figures (which count
+ * the whole outbox) at most this often; the last ACK of a backlog always
+ * does (docs/PERFORMANCE.md, backlog round 7) */
+#define ACK_REFRESH_MS 250
 /* The longest the thread sleeps in one poll: a safety net only, every
  * real wake-up comes from the eventfd or the socket. */
 #define MAX_POLL_MS 1000
@@ -150,6 +154,7 @@ typedef struct {
     bool feed_from_start; /* syncd's feed went back: ask from cursor 0 */
     bool force_status;   /* queue the next STATUS even if nothing moved */
     uint64_t depth_now;  /* outbox depth at the last refresh */
+    int64_t ack_refresh_ms; /* mono: the figures were last read after an ACK */
     uint64_t depth_sent; /* depth carried by the HELLO/PING in flight */
     uint64_t depth_told; /* depth the server has acknowledged hearing */
     uint64_t rng;
@@ -854,6 +859,14 @@ static void on_ack(sess_t *s, const proto_msg_t *m)
         s->state = S_READY;
         s->req = REQ_NONE;
     }
+    /* The next batch leaves before this ACK is written down: the server
+     * then never waits on this thread's commit. It starts after the last
+     * batch sent, whatever the outbox has marked acknowledged yet. */
+    bool advanced = m->u.ack.acked_seq >= batch_end;
+    if (advanced) {
+        s->check_pending = true;
+        top_up_pushes(s);
+    }
     if (kiosk_outbox_ack(k->ob, m->u.ack.acked_seq, m->u.ack.rejects,
                          m->u.ack.n_rejects, &newly) < 0) {
         /* The server has the events; they will be resent and ignored. */
@@ -885,11 +898,15 @@ static void on_ack(sess_t *s, const proto_msg_t *m)
         s->retry = k->cfg.backoff_min_ms;
     }
     s->check_pending = true;
-    /* The next batch leaves before the figures are read: the server is
-     * then never waiting on this thread's status refresh. */
-    top_up_pushes(s);
-    if (s->state != S_DOWN) /* link_down has published its own figures */
+    if (!advanced)
+        top_up_pushes(s);
+    if (s->state == S_DOWN) /* link_down has published its own figures */
+        return;
+    int64_t now = mono_ms();
+    if (s->pushes == 0 || now - s->ack_refresh_ms >= ACK_REFRESH_MS) {
+        s->ack_refresh_ms = now;
         refresh(s, -1, "");
+    }
 }
 
 static void on_catalogue(sess_t *s, const proto_msg_t *m)

@@ -398,7 +398,7 @@ int main(int argc, char **argv)
     if (syncd_store_fold(store, SIZE_MAX) < 0)
         syncd_log(SYNCD_LOG_ERROR,
                   "cannot fold the ingest journal before stopping; its "
-                  "batches are kept and folded at the next start "
+                  "batches are kept and folded after the next start "
                   "detail=\"%s\"",
                   syncd_store_errmsg(store));
 out:
