@@ -889,6 +889,74 @@ int kiosk_outbox_pending(kiosk_outbox_t *self, uint64_t after_seq, uint32_t max,
     return r;
 }
 
+int kiosk_outbox_pending_frame(kiosk_outbox_t *self, uint64_t after_seq,
+                               uint32_t max, uint8_t **frame, size_t *len,
+                               uint32_t *n, uint64_t *first, uint64_t *last)
+{
+    if (!self || !frame || !len || !n || !first || !last)
+        return PROTO_EINVAL;
+    *frame = NULL;
+    *len = 0;
+    *n = 0;
+    *first = *last = 0;
+    if (max > PROTO_MAX_BATCH)
+        max = PROTO_MAX_BATCH;
+    if (max == 0)
+        return 0;
+    /* the stored encodings, end to end (a row's blob lives only until the
+     * next step), then joined at once */
+    const uint8_t *parts[PROTO_MAX_BATCH];
+    size_t offs[PROTO_MAX_BATCH], lens[PROTO_MAX_BATCH];
+    uint8_t *all = NULL;
+    size_t used = 0, cap = 0;
+    sqlite3_stmt *s = stmt(self, ST_PENDING);
+    int rc = sqlite3_bind_int64(s, 1, (sqlite3_int64)after_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, max);
+    if (rc != SQLITE_OK)
+        return bind_fail(self, rc, "read unsent events");
+    int r = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(s, 1);
+        size_t blen = (size_t)sqlite3_column_bytes(s, 1);
+        if (used + blen > cap) {
+            size_t want = cap ? cap : 65536;
+            while (want < used + blen)
+                want *= 2;
+            uint8_t *grown = realloc(all, want);
+            if (!grown) {
+                r = set_err(self, PROTO_ENOMEM,
+                            "outbox %s: out of memory reading %u events; "
+                            "lower the batch size",
+                            self->path, max);
+                break;
+            }
+            all = grown;
+            cap = want;
+        }
+        if (blen)
+            memcpy(all + used, blob, blen);
+        offs[*n] = used;
+        lens[*n] = blen;
+        used += blen;
+        *last = (uint64_t)sqlite3_column_int64(s, 0);
+        if (*n == 0)
+            *first = *last;
+        (*n)++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = db_fail(self, rc, "read unsent events");
+    sqlite3_reset(s);
+    for (uint32_t i = 0; r == 0 && i < *n; i++)
+        parts[i] = all + offs[i];
+    if (r == 0 && *n > 0)
+        r = proto_push_join(parts, lens, *n, frame, len);
+    free(all);
+    if (r < 0)
+        *n = 0;
+    return r;
+}
+
 /* Records the server's mark, raising the floor when the server holds seqs
  * this store never assigned. Inside a write transaction. */
 static int note_acked_mark(kiosk_outbox_t *self, uint64_t acked_seq,

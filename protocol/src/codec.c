@@ -459,6 +459,58 @@ cleanup:
     return 0;
 }
 
+int proto_push_join(const uint8_t *const *parts, const size_t *lens, size_t n,
+                    uint8_t **out, size_t *out_len)
+{
+    proto_msg_t none = {.type = PROTO_MSG_PUSH};
+    uint8_t *head = NULL;
+    size_t head_len = 0, pre;
+    wbuf_t w = {0};
+    int rc;
+
+    if (!out || !out_len || (n && (!parts || !lens)))
+        return PROTO_EINVAL;
+    *out = NULL;
+    *out_len = 0;
+    if (n > PROTO_MAX_BATCH)
+        return PROTO_EINVAL;
+    /* A PUSH of no events ends with its events array's header, 0x90; a
+     * one-event PUSH is the same head with 0x91, then the event's map. */
+    if ((rc = proto_encode(&none, &head, &head_len)) < 0)
+        return rc;
+    pre = head_len - 1;
+    rc = PROTO_ENOMEM;
+    if (wb_reserve(&w, pre) != 0)
+        goto cleanup;
+    memcpy(w.data, head, pre);
+    w.len = pre;
+    if (wb_array(&w, (uint32_t)n) != 0)
+        goto cleanup;
+    for (size_t i = 0; i < n; i++) {
+        size_t ev_len = lens[i] > pre + 1 ? lens[i] - pre - 1 : 0;
+
+        if (ev_len == 0 || !parts[i] || memcmp(parts[i], head, pre) != 0 ||
+            parts[i][pre] != 0x91) {
+            rc = PROTO_EINVAL;
+            goto cleanup;
+        }
+        if (wb_reserve(&w, ev_len) != 0)
+            goto cleanup;
+        memcpy(w.data + w.len, parts[i] + pre + 1, ev_len);
+        w.len += ev_len;
+    }
+    rc = w.len > frame_limit(PROTO_MSG_PUSH) ? PROTO_EINVAL : 0;
+cleanup:
+    proto_free(head);
+    if (rc < 0) {
+        proto_free(w.data);
+        return rc;
+    }
+    *out = w.data;
+    *out_len = w.len;
+    return 0;
+}
+
 /* ==== Decoding: step 2, the pre-scan ==================================== */
 
 static uint64_t read_be(const uint8_t *p, int width)

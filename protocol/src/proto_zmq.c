@@ -20,6 +20,15 @@
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93
 #endif
 
+int proto_zmq_send_frame(void *socket, const uint8_t *buf, size_t len,
+                         int flags)
+{
+    if (!socket || (!buf && len))
+        return PROTO_EINVAL;
+    int sent = zmq_send(socket, buf, len, flags);
+    return sent < 0 || (size_t)sent != len ? PROTO_EIO : 0;
+}
+
 int proto_zmq_send(void *socket, const proto_msg_t *msg, int flags)
 {
     uint8_t *buf = NULL;
@@ -29,14 +38,11 @@ int proto_zmq_send(void *socket, const proto_msg_t *msg, int flags)
     int rc = proto_encode(msg, &buf, &len);
     if (rc < 0)
         return rc;
-    int sent = zmq_send(socket, buf, len, flags);
+    rc = proto_zmq_send_frame(socket, buf, len, flags);
     int saved = errno;
     proto_free(buf);
-    if (sent < 0 || (size_t)sent != len) {
-        errno = saved;
-        return PROTO_EIO;
-    }
-    return 0;
+    errno = saved;
+    return rc;
 }
 
 int proto_zmq_recv(void *socket, proto_msg_t *msg, size_t max_frame,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "kiosk/outbox.h"
 
@@ -366,6 +367,77 @@ static void test_pending_ack_rejects(void **state)
     assert_int_equal(st.acked_seq, 10);
     /* numbering continues after pruning */
     assert_int_equal(append_checkin(ob, 12), 12);
+    kiosk_outbox_destroy(&ob);
+}
+
+/* The unsent events as one frame joined from their stored encodings is
+ * the PUSH of the same events read and encoded again, byte for byte, at
+ * every position (from the start, after a PUSH in flight, past the end);
+ * a stored event in another form (an outbox from another version) makes
+ * the join step aside (PROTO_EINVAL), and the events read one by one
+ * still go. */
+static void test_pending_frame(void **state)
+{
+    fx_t *fx = *state;
+    kiosk_outbox_t *ob = open_ok(fx->path, "k01");
+    static const uint64_t after[] = {0, 3, 39, 40};
+
+    for (unsigned i = 1; i <= 40; i++)
+        append_checkin(ob, i);
+    for (size_t a = 0; a < sizeof after / sizeof after[0]; a++) {
+        proto_msg_t m;
+        uint8_t *frame, *whole = NULL;
+        size_t len, wlen = 0;
+        uint32_t n;
+        uint64_t first, last;
+
+        assert_int_equal(kiosk_outbox_pending_frame(ob, after[a], 25, &frame,
+                                                    &len, &n, &first, &last),
+                         0);
+        assert_int_equal(kiosk_outbox_pending(ob, after[a], 25, &m), 0);
+        assert_int_equal(n, m.u.push.n_events);
+        if (n == 0) {
+            assert_null(frame);
+            proto_msg_clear(&m);
+            continue;
+        }
+        assert_int_equal(first, after[a] + 1);
+        assert_int_equal(last, m.u.push.events[n - 1].seq);
+        assert_int_equal(proto_encode(&m, &whole, &wlen), 0);
+        assert_int_equal(len, wlen);
+        assert_memory_equal(frame, whole, wlen);
+        proto_free(frame);
+        proto_free(whole);
+        proto_msg_clear(&m);
+    }
+
+    /* event 5 kept in another valid form: its PUSH's events array written
+     * as array16 (0xdc 0x00 0x01) instead of fixarray (0x91) */
+    kiosk_outbox_destroy(&ob);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "UPDATE events SET msg = substr(msg, 1, 10) ||"
+                     " x'dc0001' || substr(msg, 12) WHERE seq = 5",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    ob = open_ok(fx->path, NULL);
+    uint8_t *frame;
+    size_t len;
+    uint32_t n;
+    uint64_t first, last;
+    assert_int_equal(kiosk_outbox_pending_frame(ob, 0, 25, &frame, &len, &n,
+                                                &first, &last),
+                     PROTO_EINVAL);
+    assert_int_equal(n, 0);
+    assert_null(frame);
+    proto_msg_t m;
+    assert_int_equal(kiosk_outbox_pending(ob, 0, 25, &m), 0);
+    assert_int_equal(m.u.push.n_events, 25);
+    check_checkin(&m.u.push.events[4], 5);
+    proto_msg_clear(&m);
     kiosk_outbox_destroy(&ob);
 }
 
@@ -885,6 +957,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cache_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_ack_rejects, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_pending_frame, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconcile_and_floor, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_two_threads, setup, teardown),

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <zmq.h>
 
 #include "kiosk/outbox.h"
@@ -355,9 +356,12 @@ static void *srv_main(void *arg)
         if (!atomic_load(&s->mute)) {
             proto_msg_t in;
             memset(&in, 0, sizeof in);
-            if (proto_decode(zmq_msg_data(&body), zmq_msg_size(&body),
-                             PROTO_MAX_FRAME, &in, NULL) == 0)
+            int rc = proto_decode(zmq_msg_data(&body), zmq_msg_size(&body),
+                                  PROTO_MAX_FRAME, &in, NULL);
+            if (rc == 0)
                 srv_handle(s, &rid, &in);
+            else /* as syncd answers a frame it cannot decode */
+                srv_error(s, &rid, rc, "the frame does not decode");
             proto_msg_clear(&in);
         }
         zmq_msg_close(&rid);
@@ -766,6 +770,45 @@ static void test_pipelined_failure_loses_nothing(void **state)
             fail_msg("seq %u stored %u times, received %u (want 1, %u)", i,
                      fx->srv->stored[i], fx->srv->received[i], want_rx);
     }
+    srv_unlock(fx->srv);
+}
+
+/* A stored event damaged behind its intact head: the joined PUSH goes
+ * out (the join takes events as they are), syncd cannot decode it and
+ * says so, and from then on the kiosk reads each event, which names the
+ * damaged one on the kiosk itself; the events before it are sent. */
+static bool outbox_error_names(fx_t *fx, void *arg)
+{
+    for (size_t i = 0; i < fx->n_seen; i++)
+        if (fx->seen[i].type == KIOSK_SYNC_EV_ERROR &&
+            strstr(fx->seen[i].message, (const char *)arg))
+            return true;
+    return false;
+}
+
+static void test_damaged_event_named(void **state)
+{
+    fx_t *fx = *state;
+    capture(fx, 30, 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE events SET msg = substr(msg, 1, 14)"
+                                  " WHERE seq = 12",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    fx->srv = srv_start(fx->keys.public_z85, 300);
+    kiosk_sync_config_t cfg;
+    config(fx, &cfg, fx->srv->endpoint);
+    cfg.batch_size = 10;
+    start_sync(fx, &cfg);
+    char named[] = "stored event 12 cannot be read";
+    assert_true(wait_for(fx, outbox_error_names, named, 10000));
+    assert_true(wait_for(fx, server_stored, &(uint64_t){10}, 10000));
+    srv_lock(fx->srv);
+    for (uint64_t seq = 1; seq <= 30; seq++)
+        assert_int_equal(fx->srv->stored[seq], seq <= 10 ? 1 : 0);
     srv_unlock(fx->srv);
 }
 
@@ -1286,6 +1329,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_failure_loses_nothing,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_event_named, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_lost_request_is_resent, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_session_lost_says_hello_again,

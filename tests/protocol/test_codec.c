@@ -93,6 +93,100 @@ static void test_roundtrip_every_event(void **state)
     }
 }
 
+/* A PUSH joined from one-event PUSHes is byte for byte the PUSH of those
+ * events encoded at once, for every count up to the batch limit's array
+ * headers (fixarray, array16) and every event type; a part that is not a
+ * one-event PUSH of this encoding, too many parts, or a result over the
+ * frame limit are refused. */
+static void test_push_join(void **state)
+{
+    static const size_t counts[] = {0, 1, 2, 15, 16, 17, PROTO_MAX_BATCH};
+    walk_rng_t rng = {99};
+    proto_msg_t all = {.type = PROTO_MSG_PUSH};
+    uint8_t *parts[PROTO_MAX_BATCH], *joined, *whole;
+    size_t lens[PROTO_MAX_BATCH], jlen, wlen;
+
+    (void)state;
+    all.u.push.events = proto_malloc(PROTO_MAX_BATCH * sizeof(proto_event_t));
+    memset(all.u.push.events, 0, PROTO_MAX_BATCH * sizeof(proto_event_t));
+    for (uint32_t i = 0; i < PROTO_MAX_BATCH; i++) {
+        proto_event_t *ev = &all.u.push.events[i];
+        walk_opts_t o = {.all = i % 2 == 0, .max_arr = 2};
+        proto_msg_t one = {.type = PROTO_MSG_PUSH};
+
+        walk_fill_event(&rng, ev, schema_events[i % schema_n_events].type, &o);
+        ev->seq = i + 1;
+        one.u.push.n_events = 1;
+        one.u.push.events = ev;
+        assert_int_equal(proto_encode(&one, &parts[i], &lens[i]), 0);
+    }
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        all.u.push.n_events = (uint32_t)counts[c];
+        assert_int_equal(proto_encode(&all, &whole, &wlen), 0);
+        assert_int_equal(proto_push_join((const uint8_t *const *)parts, lens,
+                                         counts[c], &joined, &jlen),
+                         0);
+        assert_int_equal(jlen, wlen);
+        assert_memory_equal(joined, whole, wlen);
+        proto_free(joined);
+        proto_free(whole);
+    }
+
+    /* refused: a PUSH of two events, another message, a part cut to its
+     * head, more parts than a batch holds */
+    proto_msg_t two = {.type = PROTO_MSG_PUSH}, hello = {.type = PROTO_MSG_HELLO};
+    uint8_t *bad;
+    size_t bad_len;
+    two.u.push.n_events = 2;
+    two.u.push.events = all.u.push.events;
+    assert_int_equal(proto_encode(&two, &bad, &bad_len), 0);
+    const uint8_t *mixed[2] = {parts[0], bad};
+    size_t mixed_lens[2] = {lens[0], bad_len};
+    assert_int_equal(proto_push_join(mixed, mixed_lens, 2, &joined, &jlen),
+                     PROTO_EINVAL);
+    assert_null(joined);
+    proto_free(bad);
+    snprintf(hello.u.hello.kiosk_id, sizeof hello.u.hello.kiosk_id, "k1");
+    hello.u.hello.version = 2;
+    assert_int_equal(proto_encode(&hello, &bad, &bad_len), 0);
+    mixed[1] = bad;
+    mixed_lens[1] = bad_len;
+    assert_int_equal(proto_push_join(mixed, mixed_lens, 2, &joined, &jlen),
+                     PROTO_EINVAL);
+    proto_free(bad);
+    mixed[1] = parts[1];
+    mixed_lens[1] = 11; /* the head alone: no event after it */
+    assert_int_equal(proto_push_join(mixed, mixed_lens, 2, &joined, &jlen),
+                     PROTO_EINVAL);
+    assert_int_equal(proto_push_join((const uint8_t *const *)parts, lens,
+                                     PROTO_MAX_BATCH + 1, &joined, &jlen),
+                     PROTO_EINVAL);
+
+    /* over the frame limit: the join takes parts' events as they are, so
+     * 500 parts of a one-event head and 9,000 bytes after it make more
+     * than PROTO_MAX_FRAME */
+    size_t big_len = 11 + 9000;
+    uint8_t *big = malloc(big_len);
+    memcpy(big, parts[0], 11);
+    memset(big + 11, 0xc0, big_len - 11);
+    const uint8_t *same[PROTO_MAX_BATCH];
+    size_t same_lens[PROTO_MAX_BATCH];
+    for (size_t i = 0; i < PROTO_MAX_BATCH; i++) {
+        same[i] = big;
+        same_lens[i] = big_len;
+    }
+    assert_true((big_len - 11) * PROTO_MAX_BATCH > PROTO_MAX_FRAME);
+    assert_int_equal(
+        proto_push_join(same, same_lens, PROTO_MAX_BATCH, &joined, &jlen),
+        PROTO_EINVAL);
+    free(big);
+
+    for (size_t i = 0; i < PROTO_MAX_BATCH; i++)
+        proto_free(parts[i]);
+    all.u.push.n_events = PROTO_MAX_BATCH;
+    proto_msg_clear(&all);
+}
+
 /* Every list at its bound, every string at its byte limit. */
 static void test_roundtrip_at_limits(void **state)
 {
@@ -829,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_every_message),
         cmocka_unit_test(test_roundtrip_every_event),
         cmocka_unit_test(test_roundtrip_at_limits),
+        cmocka_unit_test(test_push_join),
         cmocka_unit_test(test_encoder_refuses_what_decoder_refuses),
         cmocka_unit_test(test_encoder_refuses_oversize_frame),
         cmocka_unit_test(test_wire_bytes_pinned),

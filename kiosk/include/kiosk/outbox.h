@@ -100,6 +100,17 @@ int kiosk_outbox_append(kiosk_outbox_t *self, proto_event_t *ev,
 int kiosk_outbox_pending(kiosk_outbox_t *self, uint64_t after_seq, uint32_t max,
                          proto_msg_t *push);
 
+/* The same events as one encoded PUSH frame, joined from their stored
+ * encodings without decoding them (proto_push_join): *frame (proto_free)
+ * of *len bytes holding *n events, seqs *first to *last; *n = 0 and no
+ * frame when there is nothing to send. PROTO_EINVAL when a stored event
+ * is not in the form the join takes or the frame would be too large: use
+ * kiosk_outbox_pending, which reads each event (and names a damaged one)
+ * and whose encoder says what is wrong. */
+int kiosk_outbox_pending_frame(kiosk_outbox_t *self, uint64_t after_seq,
+                               uint32_t max, uint8_t **frame, size_t *len,
+                               uint32_t *n, uint64_t *first, uint64_t *last);
+
 /* Applies an ACK in one transaction: every event with seq <= acked_seq is
  * marked acked (now), each reject is recorded with its code and reason
  * (rejected events count as acked), and the last-sync time is set.

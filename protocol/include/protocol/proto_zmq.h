@@ -17,6 +17,9 @@ extern "C" {
 /* Encodes and sends msg as one frame. flags as zmq_send (ZMQ_DONTWAIT).
  * 0, a negative proto code, or PROTO_EIO with errno set by ZeroMQ. */
 int proto_zmq_send(void *socket, const proto_msg_t *msg, int flags);
+/* Sends len bytes already encoded (proto_push_join) as one frame. */
+int proto_zmq_send_frame(void *socket, const uint8_t *buf, size_t len,
+                         int flags);
 
 /* Receives one frame and decodes it into msg (caller proto_msg_clear()s).
  * A frame with more parts following is refused (PROTO_EMALFORMED) and the

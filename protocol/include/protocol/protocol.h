@@ -414,6 +414,16 @@ typedef struct {
  * PROTO_ENOMEM. */
 int proto_encode(const proto_msg_t *msg, uint8_t **out, size_t *out_len);
 
+/* A PUSH of n events joined from n one-event PUSHes as proto_encode wrote
+ * them (a kiosk keeps each captured event so): each part's event is taken
+ * byte for byte, not decoded and encoded again; the result is what
+ * proto_encode gives for the PUSH of those n events (the parts' events
+ * are as valid as they were when encoded). *out is freed with proto_free.
+ * 0, PROTO_EINVAL (n over PROTO_MAX_BATCH, a part that is not a one-event
+ * PUSH of this encoding, a result over PROTO_MAX_FRAME) or PROTO_ENOMEM. */
+int proto_push_join(const uint8_t *const *parts, const size_t *lens, size_t n,
+                    uint8_t **out, size_t *out_len);
+
 /* Decodes one message of len bytes, refusing frames over max_frame
  * (0 means PROTO_MAX_FRAME; use PROTO_MAX_ADMIN_FRAME on the admin socket).
  * On success fills *msg (caller calls proto_msg_clear). On failure *msg is
