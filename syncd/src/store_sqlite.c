@@ -51,7 +51,7 @@
  *          updated_ms, change_id)  + index (site_id, change_id)
  *   votes(suggestion_id → suggestions, staff_id, created_ms, PK(both))
  *       One row per staff member supporting a suggestion; suggestions.votes
- *       is its count, kept in step by ingest.
+ *       is its count, kept in step by the fold that writes the votes.
  *   catalogue_versions(version PK, yaml, published_ms)
  *
  * Migration 2 (issue 3): staff_team(site, staff → team as of the latest
