@@ -8,7 +8,10 @@
  * keep exactly what it had, let the same connection store the batch on the
  * next attempt, and pass PRAGMA integrity_check afterwards. The server
  * test then shows the same through the wire: ERROR ESTORE and no ACK, and
- * the resent PUSH acknowledged with every event stored once.
+ * the resent PUSH acknowledged with every event stored once. The same
+ * for every point of the fold that writes an acknowledged batch out of
+ * the SQLite ingest journal: the batch stays whole in the journal, and the
+ * next fold on the same connection writes it once.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -188,8 +191,11 @@ static void assert_state(syncd_store_t *st, uint64_t events, uint64_t dead,
 }
 
 /* For every N: a store holding one batch, the Nth op of kind op failing
- * during the second batch. Returns how many rounds failed the ingest. */
-static unsigned every_n(syncd_fault_op_t op, syncd_fault_kind_t kind)
+ * during the second batch's ingest, or (in_fold) during the fold that
+ * writes it out of the SQLite ingest journal once it was acknowledged.
+ * Returns how many rounds the failure refused. */
+static unsigned every_n_at(syncd_fault_op_t op, syncd_fault_kind_t kind,
+                           bool in_fold, unsigned *points)
 {
     char path[300];
     unsigned refused = 0;
@@ -207,9 +213,17 @@ static unsigned every_n(syncd_fault_op_t op, syncd_fault_kind_t kind)
         assert_int_equal(
             syncd_store_ingest(st, "k1", "s1", first.items, BATCH_N, T0, &r),
             0);
+        assert_int_equal(syncd_store_fold(st, SIZE_MAX), 0);
+        if (in_fold)
+            assert_int_equal(syncd_store_ingest(st, "k1", "s1", second.items,
+                                                BATCH_N, T0 + 1000, &r),
+                             0);
         syncd_faultvfs_arm(op, n, kind, false);
-        rc = syncd_store_ingest(st, "k1", "s1", second.items, BATCH_N,
-                                T0 + 1000, &r);
+        if (in_fold)
+            rc = syncd_store_fold(st, SIZE_MAX) < 0 ? PROTO_ESTORE : 0;
+        else
+            rc = syncd_store_ingest(st, "k1", "s1", second.items, BATCH_N,
+                                    T0 + 1000, &r);
         unsigned failed = syncd_faultvfs_failed();
         syncd_faultvfs_disarm();
         if (failed == 0) {
@@ -218,14 +232,23 @@ static unsigned every_n(syncd_fault_op_t op, syncd_fault_kind_t kind)
             assert_state(st, 10, 2, 2, 2, 12);
             syncd_store_destroy(&st);
             assert_integrity(path);
-            print_message("fault op %d kind %d: %u points, %u refused\n",
-                          (int)op, (int)kind, n - 1, refused);
+            print_message("fault op %d kind %d%s: %u points, %u refused\n",
+                          (int)op, (int)kind, in_fold ? " (fold)" : "", n - 1,
+                          refused);
+            if (points)
+                *points = n - 1;
             return refused;
         }
         /* A failed op need not fail the ingest (SQLite retries some reads
          * and a failed sync of a page already safe may be harmless), but
          * whatever the answer, it is all or nothing. */
-        if (rc != 0) {
+        if (rc != 0 && in_fold) {
+            /* acknowledged, kept whole in the journal; the next read
+             * folds it on the same connection */
+            refused++;
+            assert_true(syncd_store_errmsg(st)[0] != '\0');
+            assert_int_equal(syncd_store_fold(st, 0), 1);
+        } else if (rc != 0) {
             refused++;
             assert_int_equal(rc, PROTO_ESTORE);
             assert_true(syncd_store_errmsg(st)[0] != '\0');
@@ -251,6 +274,37 @@ static unsigned every_n(syncd_fault_op_t op, syncd_fault_kind_t kind)
         syncd_store_destroy(&st);
         assert_true(n < 10000);
     }
+}
+
+static unsigned every_n(syncd_fault_op_t op, syncd_fault_kind_t kind)
+{
+    return every_n_at(op, kind, false, NULL);
+}
+
+static void test_every_fold_write_ioerr(void **state)
+{
+    (void)state;
+    assert_true(every_n_at(SYNCD_FAULT_WRITE, SYNCD_FAULT_IOERR, true, NULL) >=
+                1);
+}
+
+static void test_every_fold_write_full(void **state)
+{
+    (void)state;
+    assert_true(every_n_at(SYNCD_FAULT_WRITE, SYNCD_FAULT_FULL, true, NULL) >=
+                1);
+}
+
+/* A fold commits without waiting for the disk: it syncs nothing (the
+ * next ingest's fsynced commit makes it durable). */
+static void test_fold_never_syncs(void **state)
+{
+    unsigned points = 99;
+
+    (void)state;
+    assert_int_equal(
+        every_n_at(SYNCD_FAULT_SYNC, SYNCD_FAULT_IOERR, true, &points), 0);
+    assert_int_equal(points, 0);
 }
 
 static void test_every_write_ioerr(void **state)
@@ -477,6 +531,9 @@ int main(void)
         cmocka_unit_test(test_every_write_full),
         cmocka_unit_test(test_every_sync_ioerr),
         cmocka_unit_test(test_every_read_ioerr),
+        cmocka_unit_test(test_every_fold_write_ioerr),
+        cmocka_unit_test(test_every_fold_write_full),
+        cmocka_unit_test(test_fold_never_syncs),
         cmocka_unit_test(test_disk_stays_full),
         cmocka_unit_test(test_server_refuses_then_acks),
     };
