@@ -78,7 +78,11 @@
  * transaction with their deletion from the journal, their rollups summed
  * over the group and the points caps applied in the order the batches were
  * acknowledged, so every number is what writing each batch in its own
- * transaction gave. store.c folds the whole journal before every read, so
+ * transaction gave. A batch of one or two accepted events while the
+ * journal is empty (a kiosk online sends each capture as it is made) is
+ * written out in the ingest's own transaction instead (ingest_inline):
+ * for it a journal row and a fold would only be a second transaction.
+ * store.c folds the whole journal before every read, so
  * nothing acknowledged is ever missing from an answer; syncd folds when
  * its kiosks are quiet and whenever the journal passes SYNCD_FOLD_LAG rows
  * (server.c), and at a clean stop. A fold commits without waiting for the
@@ -601,6 +605,8 @@ typedef struct {
     fold_group_t *fold; /* rows being folded, kept for the next fold */
 } sqlite_store_t;
 
+static int journal_rows(sqlite_store_t *s, int64_t *rows);
+
 static sqlite_store_t *impl(syncd_store_t *self)
 {
     return (sqlite_store_t *)self;
@@ -946,6 +952,7 @@ syncd_store_t *syncd_store_sqlite_open(const char *path,
         [SYNCD_SYNC_OFF] = "PRAGMA synchronous=OFF",
     };
     sqlite_store_t *s = calloc(1, sizeof *s);
+    int64_t rows = 0;
     char mode[32];
     int rc;
 
@@ -1002,6 +1009,12 @@ syncd_store_t *syncd_store_sqlite_open(const char *path,
     }
     s->sync_mode = opt->sync_mode;
     s->journal_maybe = true;
+    if (journal_rows(s, &rows) < 0) {
+        snprintf(err, err_len, "store %s", s->base.errmsg);
+        goto fail;
+    }
+    s->journal_maybe = rows > 0;
+    end_op(s, 0);
     s->base.errmsg[0] = '\0';
     return &s->base;
 fail:
@@ -2072,9 +2085,42 @@ static int sqlite_fold(syncd_store_t *self, size_t max_rows)
     return end_op(s, rc < 0 ? rc : left > INT_MAX ? INT_MAX : (int)left);
 }
 
+/* A batch of at most INLINE_EVENTS accepted events, while the journal is
+ * empty (a kiosk online sends each capture as it is made), is written out
+ * in the ingest's own transaction, as a fold would write it: a journal row
+ * and a fold later would be a second transaction for one event (docs/
+ * PERFORMANCE.md, idle fleet, round 7). With rows waiting it goes to the
+ * journal like any batch, so batches are written out in the order they
+ * were acknowledged (the points caps depend on it). */
+#define INLINE_EVENTS 2
+
+static int ingest_inline(sqlite_store_t *s, const char *kiosk_id,
+                         const char *site_id, const syncd_ingest_item_t *items,
+                         size_t n, int64_t now_ms)
+{
+    fold_group_t *g = s->fold;
+    journal_row_t *j;
+
+    if (g == NULL && (g = s->fold = calloc(1, sizeof *g)) == NULL)
+        return fail(s, PROTO_ENOMEM, "out of memory");
+    j = &g->rows[0];
+    snprintf(j->kiosk_id, sizeof j->kiosk_id, "%s", kiosk_id);
+    snprintf(j->site_id, sizeof j->site_id, "%s", site_id);
+    j->received_ms = now_ms;
+    g->n_rows = 1;
+    g->n_items = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].reject_code == 0) {
+            g->item_row[g->n_items] = 0;
+            g->items[g->n_items++] = items[i];
+        }
+    return group_apply(s, g);
+}
+
 /* A PUSH: in one fsynced transaction the kiosk's mark moves, refused events
  * become dead letters and the accepted ones one journal row (two above
- * PROTO_MAX_BATCH); the next fold writes them out (sqlite_fold). */
+ * PROTO_MAX_BATCH; written out at once when small, ingest_inline); the
+ * next fold writes them out (sqlite_fold). */
 static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
                          const char *site_id, const syncd_ingest_item_t *items,
                          size_t n, int64_t now_ms, syncd_ingest_result_t *res)
@@ -2083,6 +2129,7 @@ static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
     syncd_ingest_result_t r = {0};
     syncd_buf_t json = {0};
     size_t first = n;
+    bool inline_;
     int rc;
 
     s->op = "ingest";
@@ -2110,14 +2157,17 @@ static int sqlite_ingest(syncd_store_t *self, const char *kiosk_id,
         }
         r.acked_seq = item->event->seq;
     }
+    inline_ = !s->journal_maybe && r.accepted <= INLINE_EVENTS;
     if (r.accepted > 0 &&
-        (rc = journal_write(s, kiosk_id, site_id, items + first, n - first,
-                            now_ms, &json)) < 0)
+        (rc = inline_ ? ingest_inline(s, kiosk_id, site_id, items + first,
+                                      n - first, now_ms)
+                      : journal_write(s, kiosk_id, site_id, items + first,
+                                      n - first, now_ms, &json)) < 0)
         goto cleanup;
     if ((rc = kiosk_synced(s, kiosk_id, &r, now_ms)) < 0 ||
         (rc = commit(s)) < 0)
         goto cleanup;
-    if (r.accepted > 0)
+    if (r.accepted > 0 && !inline_)
         s->journal_maybe = true;
     *res = r;
 cleanup:

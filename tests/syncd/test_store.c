@@ -924,8 +924,14 @@ static void test_fold_failure_keeps_the_batch(void **state)
     /* a later check-in of the same day, step and staff updates rows */
     static const char *const update[] = {"UPDATE ON rollup_day",
                                          "UPDATE ON rollup_measure"};
-    proto_event_t more = ev_checkin("k1", 11, "zhang", "tm-call", 2, "calls=4");
-    syncd_ingest_item_t more_item = accept_item(&more, DAY, 1);
+    /* three of them: one or two would be written out in the ingest */
+    proto_event_t more[3];
+    syncd_ingest_item_t more_items[3];
+    for (int i = 0; i < 3; i++) {
+        more[i] = ev_checkin("k1", 11 + (uint64_t)i, "zhang", "tm-call", 2,
+                             "calls=4");
+        more_items[i] = accept_item(&more[i], DAY, 1);
+    }
     for (size_t w = 0; w < 2; w++) {
         for (size_t h = 0; h < 2; h++) {
             char sql[256];
@@ -936,7 +942,7 @@ static void test_fold_failure_keeps_the_batch(void **state)
                      update[w], how[h]);
             sfx_exec(&fx->sx, sql);
             if (w == 0 && h == 0)
-                r = ingest_ok(fx, "k1", "s1", &more_item, 1, T0);
+                r = ingest_ok(fx, "k1", "s1", more_items, 3, T0);
             if (syncd_store_fold(fx->store, SIZE_MAX) != PROTO_ESTORE)
                 fail_msg("a failure at %s (%s) was not reported", update[w],
                          how[h]);
@@ -949,13 +955,13 @@ static void test_fold_failure_keeps_the_batch(void **state)
             sfx_exec(&fx->sx, "DROP TRIGGER injected");
         }
     }
-    assert_int_equal(r.acked_seq, 11);
+    assert_int_equal(r.acked_seq, 13);
     assert_sql(fx,
                "SELECT checkins || ' ' || quality_sum || ' ' || points"
                " FROM rollup_day WHERE day = '" DAY "'"
                " AND step_id = 'tm-call' AND staff_id = 'zhang'",
-               "3 6 16.5");
-    assert_counts(fx, 10, 1, 1, 2, 1);
+               "5 10 18.5");
+    assert_counts(fx, 12, 1, 1, 2, 1);
     assert_verified(fx);
 }
 
@@ -994,6 +1000,48 @@ static void test_journal_survives_reopen(void **state)
     assert_counts(fx, 9, 1, 1, 2, 1);
     assert_raw(fx, "SELECT COUNT(*) FROM ingest_journal", "0");
     assert_mixed_rollups(fx);
+    assert_verified(fx);
+}
+
+/* One or two events while the journal is empty (a kiosk online sends each
+ * capture as it is made) are written out in the ingest's transaction; with
+ * rows waiting they wait behind them, so the points caps are applied in
+ * the order the batches were acknowledged. Cap 50, 20 points each: the
+ * batch of two is capped 20, 20 and the single check-in after it 10. */
+static void test_small_batch_written_at_once(void **state)
+{
+    fx_t *fx = *state;
+    proto_event_t ev[5];
+    syncd_ingest_item_t it[5];
+
+    enrol(fx, "k1", "s1", KEY1);
+    for (int i = 0; i < 5; i++) {
+        ev[i] = ev_checkin("k1", (uint64_t)i + 1, "zhang", "tm-call", 3,
+                           "calls=20");
+        it[i] = accept_item(&ev[i], DAY, 20);
+        it[i].points_cap = 50;
+    }
+    (void)ingest_ok(fx, "k1", "s1", &it[0], 1, T0);
+    assert_raw(fx,
+               "SELECT (SELECT COUNT(*) FROM events) || ' ' ||"
+               " (SELECT COUNT(*) FROM ingest_journal)",
+               "1 0");
+    /* a batch of three goes to the journal; the single one after it waits
+     * behind it */
+    (void)ingest_ok(fx, "k1", "s1", &it[1], 3, T0);
+    (void)ingest_ok(fx, "k1", "s1", &it[4], 1, T0);
+    assert_raw(fx,
+               "SELECT (SELECT COUNT(*) FROM events) || ' ' ||"
+               " (SELECT COUNT(*) FROM ingest_journal)",
+               "1 2");
+    assert_sql(fx,
+               "SELECT group_concat(points, ',') FROM (SELECT points FROM"
+               " events ORDER BY seq) AS x",
+               "20.0,20.0,10.0,0.0,0.0");
+    assert_sql(fx,
+               "SELECT checkins || ' ' || points FROM rollup_day"
+               " WHERE staff_id = 'zhang'",
+               "5 50.0");
     assert_verified(fx);
 }
 
@@ -2013,6 +2061,7 @@ int main(void)
         T(test_ingest_failure_rolls_back),
         T(test_fold_failure_keeps_the_batch),
         T(test_journal_survives_reopen),
+        T(test_small_batch_written_at_once),
         T(test_journal_damage_reported),
         T(test_votes_once_per_staff_and_withdraw),
         T(test_feed_pages_by_site),

@@ -153,7 +153,9 @@ int syncd_store_ingest(syncd_store_t *self, const char *kiosk_id,
                        size_t n, int64_t now_ms, syncd_ingest_result_t *res);
 
 /* The ingest journal (SQLite; see store_sqlite.c). An ingest keeps the
- * batch's accepted events as one journal row in its fsynced transaction;
+ * batch's accepted events as one journal row in its fsynced transaction
+ * (one or two events while the journal is empty are written out there
+ * and then);
  * a fold writes the oldest rows out into events, suggestions, votes and
  * rollups, each row in one transaction with its deletion. Folds up to
  * max_rows rows (0: none, SIZE_MAX: all) and returns the rows left, or a
