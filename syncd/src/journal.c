@@ -117,8 +117,8 @@ static void put_item(syncd_buf_t *b, const syncd_ingest_item_t *it)
         put_id(b, it->team_id);
 }
 
-void syncd_journal_encode(syncd_buf_t *b, const syncd_ingest_item_t *const *items,
-                          size_t n)
+void syncd_journal_encode(syncd_buf_t *b,
+                          const syncd_ingest_item_t *const *items, size_t n)
 {
     syncd_buf_add(b, (const char *)magic, sizeof magic);
     put_u32(b, (uint32_t)n);
@@ -234,6 +234,12 @@ static void get_item(rd_t *r, proto_event_t *ev, syncd_ingest_item_t *it,
     it->event = ev;
     snprintf(ev->kiosk_id, sizeof ev->kiosk_id, "%s", kiosk_id);
     ev->type = (proto_event_type_t)get_u8(r, "type");
+    if (!r->bad &&
+        (ev->type < PROTO_EV_CHECKIN || ev->type > PROTO_EV_RATING)) {
+        r->p--; /* the error names the type's byte */
+        fail_at(r, "type");
+        return;
+    }
     ev->quality = (uint8_t)get_u8(r, "quality");
     ev->score = (uint8_t)get_u8(r, "score");
     ev->vote = (int8_t)(uint8_t)get_u8(r, "vote");
@@ -285,8 +291,9 @@ int syncd_journal_decode(const uint8_t *text, size_t len, const char *kiosk_id,
 
     *n = 0;
     if (head == NULL || memcmp(head, magic, sizeof magic) != 0) {
-        snprintf(why, why_len, "it does not start with the journal's "
-                               "magic \"SWJ\" and version 1");
+        snprintf(why, why_len,
+                 "it does not start with the journal's "
+                 "magic \"SWJ\" and version 1");
         return PROTO_EINVAL;
     }
     count = (size_t)get_le(&r, 4, "count");

@@ -24,8 +24,9 @@
  *   id   = u8 length, the bytes, NUL
  *   text = u32 length, the bytes, NUL
  *
- * Decoding checks every length against the blob and every identifier
- * against its bound, so a damaged row is reported, never read past.
+ * Decoding checks every length against the blob, every identifier
+ * against its bound and the event type, so a damaged row is reported,
+ * never read past.
  */
 #ifndef SYNCD_JOURNAL_H
 #define SYNCD_JOURNAL_H
@@ -38,8 +39,8 @@
 
 /* Appends the row of n items (accepted ones: their events are whole) to b
  * (b->oom is set when memory runs out). */
-void syncd_journal_encode(syncd_buf_t *b, const syncd_ingest_item_t *const *items,
-                          size_t n);
+void syncd_journal_encode(syncd_buf_t *b,
+                          const syncd_ingest_item_t *const *items, size_t n);
 
 /* Decodes a row of len bytes at text, which must stay alive and unchanged
  * while the items are used: notes, titles, bodies and teams point into it.

@@ -555,8 +555,8 @@ int syncd_server_import_catalogue(syncd_server_t *self, const char *yaml,
  * time once no message has come for FOLD_IDLE_MS, so a message that comes
  * then waits for one group at most (SYNCD_FOLD_GROUP rows of at most
  * PROTO_MAX_BATCH events: tens of ms), and after any message when it holds
- * more than SYNCD_FOLD_LAG rows (syncd_store_fold_lag). A fold that fails is logged and tried again
- * FOLD_RETRY_MS later; its rows stay in the journal. */
+ * more than SYNCD_FOLD_LAG rows (syncd_store_fold_lag). A fold that fails is
+ * logged and tried again FOLD_RETRY_MS later; its rows stay in the journal. */
 #define FOLD_IDLE_MS 10
 #define FOLD_RETRY_MS 1000
 
@@ -596,8 +596,8 @@ int syncd_server_step(syncd_server_t *self, int timeout_ms)
 {
     if (self->journal_rows > 0) {
         /* wake up when the kiosks have been quiet long enough to fold */
-        int64_t wait = self->last_message_ms + FOLD_IDLE_MS -
-                       syncd_clock_mono_ms();
+        int64_t wait =
+            self->last_message_ms + FOLD_IDLE_MS - syncd_clock_mono_ms();
         if (wait < self->next_fold_ms - syncd_clock_mono_ms())
             wait = self->next_fold_ms - syncd_clock_mono_ms();
         if (wait < 0)

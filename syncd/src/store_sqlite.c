@@ -601,7 +601,7 @@ typedef struct {
     /* The journal may hold rows: set at open and by every ingest, cleared
      * when a fold finds it empty (a read then costs no query). */
     bool journal_maybe;
-    bool sync_relaxed; /* a fold set synchronous=NORMAL (sync_relaxed()) */
+    bool sync_relaxed;  /* a fold set synchronous=NORMAL (sync_relaxed()) */
     fold_group_t *fold; /* rows being folded, kept for the next fold */
 } sqlite_store_t;
 
@@ -1850,8 +1850,7 @@ static int journal_insert(sqlite_store_t *s, const char *kiosk_id,
     syncd_buf_reset(row);
     syncd_journal_encode(row, items, n);
     if (row->oom)
-        return fail(s, PROTO_ENOMEM, "out of memory journalling %zu events",
-                    n);
+        return fail(s, PROTO_ENOMEM, "out of memory journalling %zu events", n);
     c = call(s, ST_JOURNAL_INSERT);
     b_text(&c, 1, kiosk_id);
     b_text(&c, 2, site_id);
@@ -1932,8 +1931,8 @@ static int group_add(sqlite_store_t *s, call_t *c, fold_group_t *g)
     col_copy(c, 2, j->site_id, sizeof j->site_id);
     j->received_ms = col_i64(c, 3);
     if (grow_array((void **)&j->blob, &j->blob_cap, len ? len : 1, 1))
-        return fail(s, PROTO_ENOMEM, "out of memory reading journal row %" PRId64,
-                    j->id);
+        return fail(s, PROTO_ENOMEM,
+                    "out of memory reading journal row %" PRId64, j->id);
     if (len > 0)
         memcpy(j->blob, blob, len);
     if (syncd_journal_decode(j->blob, len, j->kiosk_id, &g->evs[g->n_items],

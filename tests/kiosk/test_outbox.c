@@ -428,9 +428,9 @@ static void test_pending_frame(void **state)
     size_t len;
     uint32_t n;
     uint64_t first, last;
-    assert_int_equal(kiosk_outbox_pending_frame(ob, 0, 25, &frame, &len, &n,
-                                                &first, &last),
-                     PROTO_EINVAL);
+    assert_int_equal(
+        kiosk_outbox_pending_frame(ob, 0, 25, &frame, &len, &n, &first, &last),
+        PROTO_EINVAL);
     assert_int_equal(n, 0);
     assert_null(frame);
     proto_msg_t m;

@@ -134,7 +134,8 @@ static void test_push_join(void **state)
 
     /* refused: a PUSH of two events, another message, a part cut to its
      * head, more parts than a batch holds */
-    proto_msg_t two = {.type = PROTO_MSG_PUSH}, hello = {.type = PROTO_MSG_HELLO};
+    proto_msg_t two = {.type = PROTO_MSG_PUSH},
+                hello = {.type = PROTO_MSG_HELLO};
     uint8_t *bad;
     size_t bad_len;
     two.u.push.n_events = 2;

@@ -163,8 +163,8 @@ static int decode(const syncd_buf_t *b, size_t len, char *why, size_t size)
     proto_event_t evs[N];
     syncd_ingest_item_t its[N];
     size_t n = 99;
-    int rc = syncd_journal_decode((const uint8_t *)b->p, len, "k1", evs, its,
-                                  N, &n, why, size);
+    int rc = syncd_journal_decode((const uint8_t *)b->p, len, "k1", evs, its, N,
+                                  &n, why, size);
 
     if (rc != 0)
         assert_int_equal(n, 0);
@@ -231,6 +231,11 @@ static void test_malformed_refused(void **state)
     assert_string_equal(why, "it breaks off or is malformed at staff_id, "
                              "byte 83");
     b.p[at] = 5;
+
+    b.p[8] = 9; /* the check-in's type: no such event type */
+    assert_int_equal(decode(&b, b.len, why, sizeof why), PROTO_EINVAL);
+    assert_string_equal(why, "it breaks off or is malformed at type, byte 8");
+    b.p[8] = PROTO_EV_CHECKIN;
 
     b.p[8 + 6] = PROTO_MAX_MEASURES + 1; /* the check-in's measure count */
     assert_int_equal(decode(&b, b.len, why, sizeof why), PROTO_EINVAL);

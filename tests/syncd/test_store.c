@@ -798,8 +798,9 @@ static void test_ingest_failure_rolls_back(void **state)
     assert_int_equal(
         syncd_store_ingest(fx->store, "k1", "s1", m.items, MIXED_N, T0, &r),
         PROTO_ESTORE);
-    assert_string_equal(syncd_store_errmsg(fx->store),
-                        "ingest: INSERT ingest_journal: simulated disk failure");
+    assert_string_equal(
+        syncd_store_errmsg(fx->store),
+        "ingest: INSERT ingest_journal: simulated disk failure");
     assert_int_equal(r.acked_seq, 0);
     assert_int_equal(r.accepted, 0);
     assert_counts(fx, 0, 0, 0, 0, 1);
@@ -861,10 +862,10 @@ static fx_t *fresh(void **state)
 static void test_fold_failure_keeps_the_batch(void **state)
 {
     static const char *const where[] = {
-        "INSERT ON events",          "INSERT ON rollup_day",
-        "INSERT ON rollup_measure",  "INSERT ON suggestions",
-        "UPDATE ON suggestions",     "INSERT ON votes",
-        "UPDATE ON meta",            "INSERT ON site_points",
+        "INSERT ON events",         "INSERT ON rollup_day",
+        "INSERT ON rollup_measure", "INSERT ON suggestions",
+        "UPDATE ON suggestions",    "INSERT ON votes",
+        "UPDATE ON meta",           "INSERT ON site_points",
         "DELETE ON ingest_journal",
     };
     static const char *const how[] = {"ABORT", "ROLLBACK"};
@@ -1062,7 +1063,8 @@ static void test_journal_damage_reported(void **state)
                         "it breaks off or is malformed at mono_ms, byte 40; "
                         "the store is damaged, restore it from a backup");
     assert_int_equal(syncd_store_counts(fx->store, &c), PROTO_ESTORE);
-    assert_raw(fx, "SELECT COUNT(*) || ' ' || length(items) FROM ingest_journal",
+    assert_raw(fx,
+               "SELECT COUNT(*) || ' ' || length(items) FROM ingest_journal",
                "1 40");
     assert_raw(fx, "SELECT COUNT(*) FROM events", "0");
 }
@@ -1431,8 +1433,8 @@ static void test_export_json_exact(void **state)
 
 /* Reads an export page by page of max_bytes (syncctl's loop): returns
  * the pages put together, *pages how many there were. */
-static char *export_paged(fx_t *fx, syncd_export_format_t fmt,
-                          const char *site, size_t max_bytes, int *pages)
+static char *export_paged(fx_t *fx, syncd_export_format_t fmt, const char *site,
+                          size_t max_bytes, int *pages)
 {
     sink_t all = {0};
     char after[PROTO_ID_MAX + 1] = "";
@@ -1506,8 +1508,8 @@ static void test_export_pages(void **state)
     sink_t none = {0};
     syncd_export_page_t page = {
         .after_kiosk = "k2", .after_seq = 1, .max_bytes = 1};
-    assert_int_equal(syncd_store_export_page(fx->store, SYNCD_EXPORT_CSV,
-                                             &page, sink_write, &none),
+    assert_int_equal(syncd_store_export_page(fx->store, SYNCD_EXPORT_CSV, &page,
+                                             sink_write, &none),
                      0);
     assert_int_equal(none.len, 0);
     assert_false(page.more);
@@ -1722,8 +1724,8 @@ static void test_ingest_many_rollup_keys(void **state)
     /* 5 staff x 20 days: 100 rollup_day keys, 200 rollup_measure keys */
     for (int i = 0; i < FIRST; i++) {
         snprintf(m, sizeof m, "calls=%d,effective=1", i + 1);
-        ev[i] = ev_checkin("k1", (uint64_t)i + 1, staff[i % 5], "tm-call", 4,
-                           m);
+        ev[i] =
+            ev_checkin("k1", (uint64_t)i + 1, staff[i % 5], "tm-call", 4, m);
         it[i] = accept_item(&ev[i], days[i / 5], (double)(i + 1));
     }
     assert_int_equal(ingest_ok(fx, "k1", "s1", it, FIRST, T0).accepted, FIRST);
@@ -1970,10 +1972,9 @@ static void test_pg_crossed_caps_never_deadlock(void **state)
                 int j = 2 * b + e;
                 /* event e of kiosk k's batch: key A (zhang, tm-call) or
                  * key B (li, tm-list); kiosk k caps key k */
-                ev[k][j] = ev_checkin(kiosks[k], (uint64_t)j + 1,
-                                      e ? "li" : "zhang",
-                                      e ? "tm-list" : "tm-call", 0,
-                                      "calls=1");
+                ev[k][j] =
+                    ev_checkin(kiosks[k], (uint64_t)j + 1, e ? "li" : "zhang",
+                               e ? "tm-list" : "tm-call", 0, "calls=1");
                 it[k][j] = accept_item(&ev[k][j], DAY, 1);
                 it[k][j].points_cap = e == k ? 50.0 : 0;
             }
