@@ -469,8 +469,8 @@ int bench_syncd_push(syncd_store_t *store, syncd_ingest_t *ing,
     if (r == 0)
         r = syncd_store_ingest(store, kr.kiosk_id, kr.site_id, items, n_items,
                                BENCH_T0_MS + 86400000, &res);
-    /* then what syncd's loop does after every message (SQLite: the
-     * ingest journal folded down to SYNCD_FOLD_LAG rows) */
+    /* then what syncd's loop does after every message (SQLite: past
+     * SYNCD_FOLD_LAG journal rows, the oldest folded down to half that) */
     if (r == 0 && syncd_store_fold_lag(store) < 0)
         r = -1;
     double td = bench_now_s();

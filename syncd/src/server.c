@@ -592,38 +592,29 @@ static void fold_journal(syncd_server_t *self, int64_t mono, bool handled)
         fold_rows(self, mono, SYNCD_FOLD_GROUP);
 }
 
+/* Lowers *timeout_ms (negative: none) so that the poll wakes at due_ms. */
+static void wake_at(int *timeout_ms, int64_t due_ms, int64_t now)
+{
+    int64_t wait = due_ms > now ? due_ms - now : 0;
+
+    if (*timeout_ms < 0 || wait < *timeout_ms)
+        *timeout_ms = (int)wait;
+}
+
 int syncd_server_step(syncd_server_t *self, int timeout_ms)
 {
+    int64_t now = syncd_clock_mono_ms();
+
     if (self->journal_rows > 0) {
-        /* wake up when the kiosks have been quiet long enough to fold */
-        int64_t wait =
-            self->last_message_ms + FOLD_IDLE_MS - syncd_clock_mono_ms();
-        if (wait < self->next_fold_ms - syncd_clock_mono_ms())
-            wait = self->next_fold_ms - syncd_clock_mono_ms();
-        if (wait < 0)
-            wait = 0;
-        if (timeout_ms < 0 || wait < timeout_ms)
-            timeout_ms = (int)wait;
+        /* when the kiosks have been quiet long enough to fold */
+        int64_t quiet = self->last_message_ms + FOLD_IDLE_MS;
+        wake_at(&timeout_ms,
+                quiet > self->next_fold_ms ? quiet : self->next_fold_ms, now);
     }
-    if (self->n_seen_pending) {
-        /* wake up in time to record the PINGs' figures */
-        int64_t wait = self->next_seen_ms - syncd_clock_mono_ms();
-        if (wait < 0)
-            wait = 0;
-        if (timeout_ms < 0 || wait < timeout_ms)
-            timeout_ms = (int)wait;
-    }
-    if (self->n_cuts) {
-        /* wake up in time for the earliest pending cut-off */
-        int64_t now = syncd_clock_mono_ms();
-        for (size_t i = 0; i < self->n_cuts; i++) {
-            int64_t wait = self->cuts[i].due_mono_ms - now;
-            if (wait < 0)
-                wait = 0;
-            if (timeout_ms < 0 || wait < timeout_ms)
-                timeout_ms = (int)wait;
-        }
-    }
+    if (self->n_seen_pending) /* in time to record the PINGs' figures */
+        wake_at(&timeout_ms, self->next_seen_ms, now);
+    for (size_t i = 0; i < self->n_cuts; i++) /* the pending cut-offs */
+        wake_at(&timeout_ms, self->cuts[i].due_mono_ms, now);
     zmq_pollitem_t items[3] = {
         {syncd_zap_socket(self->zap), 0, ZMQ_POLLIN, 0},
         {self->kiosk_sock, 0, ZMQ_POLLIN, 0},

@@ -351,7 +351,7 @@ typedef enum {
     ST_STAFF_TEAM,
     ST_SITE_POINTS,
     ST_JOURNAL_INSERT,
-    ST_JOURNAL_FIRST,
+    ST_JOURNAL_OLDEST,
     ST_JOURNAL_DELETE,
     ST_JOURNAL_COUNT,
     ST_COUNT_ /* number of statements */
@@ -541,7 +541,7 @@ static const struct {
     [ST_JOURNAL_INSERT] = {"INSERT ingest_journal",
                            "INSERT INTO ingest_journal(kiosk_id, site_id,"
                            " received_ms, items) VALUES (?1, ?2, ?3, ?4)"},
-    [ST_JOURNAL_FIRST] = {"SELECT ingest_journal",
+    [ST_JOURNAL_OLDEST] = {"SELECT ingest_journal",
                           "SELECT id, kiosk_id, site_id, received_ms, items"
                           " FROM ingest_journal ORDER BY id LIMIT ?1"},
     [ST_JOURNAL_DELETE] = {"DELETE ingest_journal",
@@ -598,8 +598,9 @@ typedef struct {
     sqlite3_stmt *st[ST_COUNT_];
     batch_acc_t acc; /* reused by every fold */
     syncd_sync_mode_t sync_mode;
-    /* The journal may hold rows: set at open and by every ingest, cleared
-     * when a fold finds it empty (a read then costs no query). */
+    /* The journal may hold rows: counted at open, set by every ingest that
+     * writes a row, cleared when a fold finds it empty (a read then costs
+     * no query). */
     bool journal_maybe;
     bool sync_relaxed;  /* a fold set synchronous=NORMAL (sync_relaxed()) */
     fold_group_t *fold; /* rows being folded, kept for the next fold */
@@ -1008,7 +1009,6 @@ syncd_store_t *syncd_store_sqlite_open(const char *path,
         goto fail;
     }
     s->sync_mode = opt->sync_mode;
-    s->journal_maybe = true;
     if (journal_rows(s, &rows) < 0) {
         snprintf(err, err_len, "store %s", s->base.errmsg);
         goto fail;
@@ -1918,7 +1918,7 @@ static void group_free(fold_group_t *g)
     free(g);
 }
 
-/* Appends the current row of ST_JOURNAL_FIRST to g. */
+/* Appends the current row of ST_JOURNAL_OLDEST to g. */
 static int group_add(sqlite_store_t *s, call_t *c, fold_group_t *g)
 {
     journal_row_t *j = &g->rows[g->n_rows];
@@ -1951,7 +1951,7 @@ static int group_add(sqlite_store_t *s, call_t *c, fold_group_t *g)
 /* Reads the oldest journal rows of one site, up to max, into g. */
 static int group_read(sqlite_store_t *s, fold_group_t *g, size_t max)
 {
-    call_t c = call(s, ST_JOURNAL_FIRST);
+    call_t c = call(s, ST_JOURNAL_OLDEST);
     int rc;
 
     g->n_rows = g->n_items = 0;
